@@ -11,3 +11,6 @@ export const DEFAULT_HUB_NAME = 'default';
 
 /** The well-known path of a Mercure hub. */
 export const DEFAULT_HUB_PATH = '/.well-known/mercure';
+
+/** Injection token of the validated options, with environment fallbacks applied. */
+export const MERCURE_RESOLVED_OPTIONS = Symbol('MERCURE_RESOLVED_OPTIONS');

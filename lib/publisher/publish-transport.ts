@@ -16,6 +16,8 @@ export class HubDeliveryError extends Error {
     readonly retryable: boolean,
     readonly status?: number,
     readonly body?: string,
+    /** How long the hub asked to wait before the next attempt (`Retry-After`), in milliseconds. */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = 'HubDeliveryError';

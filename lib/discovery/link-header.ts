@@ -1,0 +1,21 @@
+/** `<url>; rel="mercure"`, the value a Mercure hub is discovered by. */
+export function mercureLink(hubUrl: string): string {
+  return `<${hubUrl}>; rel="mercure"`;
+}
+
+/** The smallest surface of Express and Fastify replies that we need. */
+interface HeaderWritable {
+  getHeader?(name: string): unknown;
+  setHeader?(name: string, value: string | string[]): unknown;
+  header?(name: string, value: string | string[]): unknown;
+}
+
+/** Appends to a header, keeping what another part of the app set before (Link values are lists). */
+export function appendHeader(res: HeaderWritable, name: string, value: string): void {
+  const current = res.getHeader?.(name);
+  const values = current === undefined ? [] : Array.isArray(current) ? current.map(String) : [String(current)];
+  if (values.includes(value)) return;
+  const next = values.length ? [...values, value].join(', ') : value;
+  if (res.setHeader) res.setHeader(name, next);
+  else res.header?.(name, next);
+}

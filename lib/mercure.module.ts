@@ -1,0 +1,83 @@
+import { DynamicModule, Inject, Module, OnModuleDestroy, Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { MercureDiscoveryInterceptor } from './discovery/mercure-discovery.interceptor';
+import { MERCURE_MODULE_OPTIONS, MERCURE_RESOLVED_OPTIONS } from './mercure.constants';
+import type { MercureModuleAsyncOptions, MercureModuleOptions, MercureOptionsFactory } from './mercure.options';
+import type { ResolvedMercureOptions } from './mercure-options.resolver';
+import { mercureCoreProviders } from './mercure.providers';
+import { mercureResourceProviders } from './resource/resource.providers';
+import { HubPublisher } from './publisher/hub-publisher';
+import { HubRegistry } from './publisher/hub-registry';
+import { IriConverter } from './resource/iri-converter';
+import { JsonLdSerializer } from './resource/jsonld.serializer';
+import { ResourceMetadataRegistry } from './resource/resource-metadata.registry';
+
+const EXPORTS = [MERCURE_RESOLVED_OPTIONS, HubRegistry, HubPublisher, IriConverter, JsonLdSerializer, ResourceMetadataRegistry];
+
+function moduleProviders(): Provider[] {
+  return [
+    ...mercureCoreProviders,
+    ...mercureResourceProviders,
+    { provide: APP_INTERCEPTOR, useClass: MercureDiscoveryInterceptor },
+  ];
+}
+
+/**
+ * Publishes committed changes of `@ApiResource({ mercure: ... })` entities to Mercure hubs and
+ * advertises the hub with a `Link` header. Global by default.
+ */
+@Module({})
+export class MercureModule implements OnModuleDestroy {
+  constructor(
+    private readonly hubs: HubRegistry,
+    @Inject(MERCURE_RESOLVED_OPTIONS) private readonly options: ResolvedMercureOptions,
+  ) {}
+
+  static forRoot(options: MercureModuleOptions = {}): DynamicModule {
+    return {
+      module: MercureModule,
+      global: options.isGlobal ?? true,
+      providers: [{ provide: MERCURE_MODULE_OPTIONS, useValue: options }, ...moduleProviders()],
+      exports: EXPORTS,
+    };
+  }
+
+  static forRootAsync(options: MercureModuleAsyncOptions): DynamicModule {
+    return {
+      module: MercureModule,
+      global: options.isGlobal ?? true,
+      imports: options.imports ?? [],
+      providers: [...createAsyncOptionsProviders(options), ...moduleProviders()],
+      exports: EXPORTS,
+    };
+  }
+
+  /**
+   * Delivers what is still queued before the app (and an embedded hub, or the ORM) goes away.
+   * This runs in the first shutdown phase, bounded by `delivery.shutdownTimeout`.
+   */
+  async onModuleDestroy(): Promise<void> {
+    const timeout = this.options.delivery.shutdownTimeout;
+    await Promise.all(this.hubs.all().map((hub) => hub.drain(timeout)));
+    await Promise.all(this.hubs.all().map((hub) => hub.close()));
+  }
+}
+
+function createAsyncOptionsProviders(options: MercureModuleAsyncOptions): Provider[] {
+  if (options.useFactory) {
+    return [{ provide: MERCURE_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }];
+  }
+  const factoryClass = options.useClass ?? options.useExisting;
+  if (!factoryClass) {
+    throw new Error('MercureModule.forRootAsync() needs useFactory, useClass or useExisting');
+  }
+  const providers: Provider[] = [
+    {
+      provide: MERCURE_MODULE_OPTIONS,
+      useFactory: (factory: MercureOptionsFactory) => factory.createMercureOptions(),
+      inject: [factoryClass],
+    },
+  ];
+  if (options.useClass) providers.push({ provide: options.useClass, useClass: options.useClass });
+  return providers;
+}

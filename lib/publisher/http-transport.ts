@@ -1,0 +1,176 @@
+import { Pool } from 'undici';
+import type { IncomingHttpHeaders } from 'http';
+import { HubDeliveryError, PublishTransport } from './publish-transport';
+import type { TokenProvider } from './token-provider';
+import { Update } from './update';
+
+export interface HttpTransportOptions {
+  /** The hub's publish endpoint, e.g. `https://hub.example.com/.well-known/mercure`. */
+  url: string;
+  /** Returns the publisher JWT; no `Authorization` header is sent without one. */
+  token?: TokenProvider;
+  /** Limit in milliseconds for connecting, then for the response headers, then for the body (default 5000). */
+  timeout?: number;
+  /** Keep-alive connections to the hub (default 16). */
+  connections?: number;
+}
+
+const DEFAULT_TIMEOUT = 5000;
+const DEFAULT_CONNECTIONS = 16;
+/** How much of a hub's answer goes into error messages and `HubDeliveryError.body`. */
+const MESSAGE_BODY_LIMIT = 200;
+const STORED_BODY_LIMIT = 2000;
+
+/**
+ * Encodes an update as the `application/x-www-form-urlencoded` body of a publish request, with the
+ * fields in the order Symfony's publisher uses (some hubs and proxies log or sign the raw body):
+ * every `topic`, `data` (always, even empty), `private=on` when private, then `id`, `type` and
+ * `retry` when set.
+ */
+export function encodeUpdate(update: Update): string {
+  const form = new URLSearchParams();
+  for (const topic of update.topics) {
+    form.append('topic', topic);
+  }
+  form.append('data', update.data);
+  if (update.private) {
+    form.append('private', 'on');
+  }
+  if (update.id !== undefined) {
+    form.append('id', update.id);
+  }
+  if (update.type !== undefined) {
+    form.append('type', update.type);
+  }
+  if (update.retry !== undefined) {
+    form.append('retry', String(update.retry));
+  }
+  return form.toString();
+}
+
+/**
+ * Publishes to a hub over HTTP (`POST`, form-encoded, bearer token), on a pool of keep-alive
+ * connections so a burst of updates does not pay a TCP/TLS handshake each.
+ *
+ * It makes exactly one attempt per `send()`; retries are the queue's business. Failures reject with
+ * a `HubDeliveryError`: network errors, timeouts, 5xx and 429 are retryable, other answers are not.
+ */
+export class HttpTransport implements PublishTransport {
+  private readonly pool: Pool;
+  private readonly path: string;
+  /** The URL without credentials or query string: safe to show in logs. */
+  private readonly displayUrl: string;
+  private readonly timeout: number;
+
+  constructor(private readonly options: HttpTransportOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      throw new Error('The Mercure publish URL is not a valid absolute URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new Error(`The Mercure publish URL must use http or https, not ${url.protocol}`);
+    }
+    this.timeout = positive(options.timeout, DEFAULT_TIMEOUT, 'timeout');
+    this.path = `${url.pathname}${url.search}`;
+    this.displayUrl = `${url.origin}${url.pathname}`;
+    this.pool = new Pool(url.origin, {
+      connections: positive(options.connections, DEFAULT_CONNECTIONS, 'connections'),
+      // One request per connection at a time: a publish is not idempotent, so no pipelining.
+      pipelining: 1,
+      connect: { timeout: this.timeout },
+      headersTimeout: this.timeout,
+      bodyTimeout: this.timeout,
+    });
+  }
+
+  async send(update: Update): Promise<string> {
+    const body = encodeUpdate(update);
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (this.options.token) {
+      headers.authorization = `Bearer ${await this.getToken()}`;
+    }
+
+    let statusCode: number;
+    let responseHeaders: IncomingHttpHeaders;
+    let text: string;
+    try {
+      const response = await this.pool.request({ method: 'POST', path: this.path, headers, body });
+      statusCode = response.statusCode;
+      responseHeaders = response.headers;
+      // Always read the body: an unread body keeps the connection from returning to the pool.
+      text = await response.body.text();
+    } catch (error) {
+      throw this.networkError(error);
+    }
+
+    if (statusCode >= 200 && statusCode < 300) {
+      return text;
+    }
+    const retryable = statusCode >= 500 || statusCode === 429;
+    const excerpt = text.length > MESSAGE_BODY_LIMIT ? `${text.slice(0, MESSAGE_BODY_LIMIT)}…` : text;
+    throw new HubDeliveryError(
+      `Mercure hub ${this.displayUrl} answered ${statusCode}${excerpt.trim() ? `: ${excerpt.trim()}` : ''}`,
+      retryable,
+      statusCode,
+      text.slice(0, STORED_BODY_LIMIT),
+      retryable ? parseRetryAfter(responseHeaders['retry-after']) : undefined,
+    );
+  }
+
+  /** Waits for the requests in flight, then closes the connections. */
+  async close(): Promise<void> {
+    if (!this.pool.closed) {
+      await this.pool.close();
+    }
+  }
+
+  private async getToken(): Promise<string> {
+    try {
+      return await this.options.token!();
+    } catch (error) {
+      // Nothing was sent, so trying again is harmless, and a rotating source may recover.
+      throw new HubDeliveryError(
+        `Could not get the publisher token for Mercure hub ${this.displayUrl}: ${(error as Error)?.message ?? error}`,
+        true,
+      );
+    }
+  }
+
+  private networkError(error: unknown): HubDeliveryError {
+    const code: string | undefined = (error as { code?: string })?.code;
+    if (code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED') {
+      return new HubDeliveryError(`The transport to Mercure hub ${this.displayUrl} is closed`, false);
+    }
+    const reason = TIMEOUT_CODES.has(code ?? '')
+      ? `timed out after ${this.timeout} ms (${code})`
+      : `${(error as Error)?.message ?? error}${code && !String((error as Error)?.message).includes(code) ? ` (${code})` : ''}`;
+    return new HubDeliveryError(`Mercure hub ${this.displayUrl} is unreachable: ${reason}`, true);
+  }
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 section 10.2.3). */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const raw = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!raw) {
+    return undefined;
+  }
+  if (/^\d+$/.test(raw)) {
+    return Number(raw) * 1000;
+  }
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`The Mercure delivery option ${name} must be a positive number`);
+  }
+  return value;
+}

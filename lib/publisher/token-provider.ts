@@ -1,0 +1,171 @@
+import { createPrivateKey, createSecretKey, KeyObject } from 'crypto';
+import { SignJWT } from 'jose';
+import type { MercureJwtOptions, MercureJwtSecretOptions } from '../mercure.options';
+
+/** Returns the publisher JWT to send as `Authorization: Bearer`; called before each request. */
+export type TokenProvider = () => Promise<string>;
+
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512',
+  'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512',
+  'EdDSA',
+] as const;
+const SUPPORTED_ALGORITHMS: readonly string[] = [...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
+
+/** The curve each ECDSA algorithm is defined on (RFC 7518 section 3.4). */
+const EC_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
+
+/**
+ * Turns the `jwt` option of a hub into a function returning the publisher token, or `undefined`
+ * when no option is given (e.g. the embedded hub, reached in-process).
+ *
+ * - `{ token }` is sent as is;
+ * - a function is called before every request, so it may rotate tokens;
+ * - `{ secret, algorithm, publish }` is signed once with jose and the token is reused.
+ *
+ * Everything that can be checked is checked now, so a bad configuration fails at start-up rather
+ * than on the first publish. Errors name the option (`optionPath`, e.g. `hubs.audit.jwt`) and
+ * never contain the secret or the token.
+ */
+export function createTokenProvider(
+  jwt: MercureJwtOptions | undefined,
+  optionPath: string,
+): TokenProvider | undefined {
+  if (jwt === undefined || jwt === null) {
+    return undefined;
+  }
+  if (typeof jwt === 'function') {
+    return async () => {
+      const token = await jwt();
+      if (typeof token !== 'string' || token === '') {
+        throw new Error(`The token factory of ${optionPath} returned no token (expected a non-empty string)`);
+      }
+      return token;
+    };
+  }
+  if (typeof jwt !== 'object') {
+    throw new Error(`${optionPath} must be { token }, { secret, algorithm?, publish? } or a function`);
+  }
+  const hasToken = 'token' in jwt && jwt.token !== undefined;
+  const hasSecret = 'secret' in jwt && jwt.secret !== undefined;
+  if (hasToken && hasSecret) {
+    throw new Error(`${optionPath}: set either token or secret, not both`);
+  }
+  if (hasToken) {
+    const { token } = jwt as { token: unknown };
+    if (typeof token !== 'string' || token.trim() === '') {
+      throw new Error(`${optionPath}.token must be a non-empty string`);
+    }
+    const ready = Promise.resolve(token);
+    return () => ready;
+  }
+  if (hasSecret) {
+    return createSigningProvider(jwt as MercureJwtSecretOptions, optionPath);
+  }
+  throw new Error(`${optionPath} must be { token }, { secret, algorithm?, publish? } or a function`);
+}
+
+function createSigningProvider(options: MercureJwtSecretOptions, optionPath: string): TokenProvider {
+  const algorithm = options.algorithm ?? 'HS256';
+  if (typeof algorithm !== 'string' || !SUPPORTED_ALGORITHMS.includes(algorithm)) {
+    throw new Error(
+      `${optionPath}.algorithm: unsupported algorithm ${JSON.stringify(algorithm)}; ` +
+        `use one of ${SUPPORTED_ALGORITHMS.join(', ')}`,
+    );
+  }
+  const publish = options.publish ?? ['*'];
+  if (!Array.isArray(publish) || publish.length === 0 || !publish.every((s) => typeof s === 'string' && s !== '')) {
+    throw new Error(`${optionPath}.publish must be a non-empty array of topic selectors`);
+  }
+  const key = (HMAC_ALGORITHMS as readonly string[]).includes(algorithm)
+    ? hmacKey(options.secret, algorithm, optionPath)
+    : privateKey(options.secret, algorithm, optionPath);
+
+  // A signed token carries no expiry, so one signature serves the whole process lifetime.
+  let cached: Promise<string> | undefined;
+  return () => {
+    cached ??= new SignJWT({ mercure: { publish: [...publish] } })
+      .setProtectedHeader({ alg: algorithm, typ: 'JWT' })
+      .sign(key)
+      .catch((error: unknown) => {
+        cached = undefined;
+        // jose's messages describe the key type, never the key material.
+        throw new Error(`${optionPath}: could not sign the publisher token (${(error as Error)?.message})`);
+      });
+    return cached;
+  };
+}
+
+function hmacKey(secret: unknown, algorithm: string, optionPath: string): KeyObject {
+  if (secret instanceof KeyObject) {
+    if (secret.type !== 'secret') {
+      throw new Error(`${optionPath}.secret: ${algorithm} needs a shared secret, not a ${secret.type} key`);
+    }
+    return secret;
+  }
+  if (typeof secret !== 'string' || secret === '') {
+    throw new Error(`${optionPath}.secret must be a non-empty string for ${algorithm}`);
+  }
+  if (secret.trimStart().startsWith('-----BEGIN')) {
+    throw new Error(
+      `${optionPath}.secret looks like a PEM key, but ${algorithm} needs a shared secret; ` +
+        `set ${optionPath}.algorithm (e.g. RS256) to sign with a private key`,
+    );
+  }
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
+function privateKey(secret: unknown, algorithm: string, optionPath: string): KeyObject {
+  let key: KeyObject;
+  if (secret instanceof KeyObject) {
+    key = secret;
+  } else if (typeof secret === 'string' && secret.includes('PRIVATE KEY-----')) {
+    // Node parses PEM synchronously (PKCS#8, and also PKCS#1 / SEC1, which jose's importPKCS8
+    // refuses), which lets a bad key fail at start-up.
+    try {
+      key = createPrivateKey({ key: secret, format: 'pem' });
+    } catch {
+      throw new Error(`${optionPath}.secret is not a readable PEM private key`);
+    }
+  } else {
+    throw new Error(`${optionPath}.secret must be a PEM private key (string) or a KeyObject for ${algorithm}`);
+  }
+  if (key.type !== 'private') {
+    throw new Error(`${optionPath}.secret: ${algorithm} needs a private key, not a ${key.type} key`);
+  }
+  const mismatch = keyMismatch(key, algorithm);
+  if (mismatch) {
+    throw new Error(`${optionPath}.secret: ${mismatch}`);
+  }
+  return key;
+}
+
+/** Describes why the key cannot sign with the algorithm, or returns undefined when it can. */
+function keyMismatch(key: KeyObject, algorithm: string): string | undefined {
+  const type = key.asymmetricKeyType;
+  const family = algorithm.slice(0, 2);
+  if (family === 'RS' || family === 'PS') {
+    const allowed = family === 'PS' ? ['rsa', 'rsa-pss'] : ['rsa'];
+    if (!type || !allowed.includes(type)) {
+      return `${algorithm} needs an RSA key, got ${type ?? 'an unknown'} key`;
+    }
+    const bits = key.asymmetricKeyDetails?.modulusLength;
+    if (bits !== undefined && bits < 2048) {
+      return `${algorithm} needs an RSA key of at least 2048 bits, got ${bits}`;
+    }
+    return undefined;
+  }
+  if (family === 'ES') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (type !== 'ec' || curve !== EC_CURVES[algorithm]) {
+      return `${algorithm} needs an EC key on ${EC_CURVES[algorithm]}, got ${type ?? 'an unknown'} key${curve ? ` on ${curve}` : ''}`;
+    }
+    return undefined;
+  }
+  if (type !== 'ed25519' && type !== 'ed448') {
+    return `${algorithm} needs an Ed25519 or Ed448 key, got ${type ?? 'an unknown'} key`;
+  }
+  return undefined;
+}

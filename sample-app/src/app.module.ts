@@ -1,0 +1,58 @@
+import { mkdirSync } from 'fs';
+import { dirname } from 'path';
+import { Options } from '@mikro-orm/core';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { DynamicModule, Module } from '@nestjs/common';
+import { MercureHubModule, MercureModule } from 'nestjs-mercure';
+import { Book } from './books/book.entity';
+import { BooksController } from './books/books.controller';
+import type { SampleAppConfig } from './config';
+import { Review } from './reviews/review.entity';
+import { ReviewsController } from './reviews/reviews.controller';
+import { SchemaInitializer } from './schema.initializer';
+
+function ormOptions(config: SampleAppConfig): Options {
+  const common = { entities: [Book, Review], allowGlobalContext: false, debug: false };
+  if (config.databaseUrl) {
+    // Loaded lazily so that a SQLite-only install never needs the PostgreSQL driver.
+    const { PostgreSqlDriver } = require('@mikro-orm/postgresql');
+    return { ...common, driver: PostgreSqlDriver, clientUrl: config.databaseUrl } as Options;
+  }
+  const { LibSqlDriver } = require('@mikro-orm/libsql');
+  if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
+  return { ...common, driver: LibSqlDriver, dbName: config.sqlitePath } as Options;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: SampleAppConfig): DynamicModule {
+    const embeddedHub = !config.mercurePublishUrl;
+    return {
+      module: AppModule,
+      imports: [
+        MikroOrmModule.forRoot(ormOptions(config)),
+        MercureModule.forRoot({
+          baseUrl: config.publicUrl,
+          publishUrl: config.mercurePublishUrl,
+          subscribeUrl: config.mercureSubscribeUrl,
+          jwt: embeddedHub
+            ? undefined
+            : config.mercureJwtToken
+              ? { token: config.mercureJwtToken }
+              : { secret: config.mercureJwtSecret },
+        }),
+        ...(embeddedHub
+          ? [
+              MercureHubModule.forRoot({
+                publisherJwt: { key: config.mercureJwtSecret },
+                anonymous: true,
+                cors: { origins: '*' },
+              }),
+            ]
+          : []),
+      ],
+      controllers: [BooksController, ReviewsController],
+      providers: [SchemaInitializer],
+    };
+  }
+}

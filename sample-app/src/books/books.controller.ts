@@ -1,0 +1,64 @@
+import { EntityManager } from '@mikro-orm/core';
+import { Body, Controller, Delete, Get, Header, HttpCode, NotFoundException, Param, Patch, Post, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { IriConverter, JsonLdSerializer } from 'nestjs-mercure';
+import { Review } from '../reviews/review.entity';
+import { collection, JSON_LD, parseId } from '../common/json-ld';
+import { Book } from './book.entity';
+import { CreateBookDto, UpdateBookDto } from './book.dto';
+
+@Controller('books')
+export class BooksController {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly serializer: JsonLdSerializer,
+    private readonly iris: IriConverter,
+  ) {}
+
+  @Get()
+  @Header('Content-Type', JSON_LD)
+  async list() {
+    const books = await this.em.find(Book, {}, { orderBy: { id: 'asc' } });
+    return collection('/books', books.map((book) => this.serializer.serialize(book)));
+  }
+
+  @Get(':id')
+  @Header('Content-Type', JSON_LD)
+  async get(@Param('id') id: string) {
+    return this.serializer.serialize(await this.find(id));
+  }
+
+  @Post()
+  @Header('Content-Type', JSON_LD)
+  async create(@Body() input: CreateBookDto, @Res({ passthrough: true }) res: Response) {
+    const book = this.em.create(Book, { title: input.title, author: input.author ?? null, isbn: input.isbn ?? null });
+    await this.em.persist(book).flush();
+    res.status(201).location(this.iris.getIri(book));
+    return this.serializer.serialize(book);
+  }
+
+  @Patch(':id')
+  @Header('Content-Type', JSON_LD)
+  async update(@Param('id') id: string, @Body() patch: UpdateBookDto) {
+    const book = await this.find(id);
+    this.em.assign(book, patch);
+    await this.em.flush();
+    return this.serializer.serialize(book);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id') id: string): Promise<void> {
+    const book = await this.find(id);
+    // Reviews go through the unit of work, not an ON DELETE CASCADE, so that each one publishes its deletion.
+    const reviews = await this.em.find(Review, { book });
+    this.em.remove([...reviews, book]);
+    await this.em.flush();
+  }
+
+  private async find(rawId: string): Promise<Book> {
+    const book = await this.em.findOne(Book, parseId(rawId, 'Book'));
+    if (!book) throw new NotFoundException(`Book ${rawId} not found`);
+    return book;
+  }
+}

@@ -1,0 +1,42 @@
+/** The sample app's settings, read from the environment (see the README for the contract). */
+export interface SampleAppConfig {
+  port: number;
+  publicUrl: string;
+  /** PostgreSQL URL; when absent, SQLite at `sqlitePath`. */
+  databaseUrl?: string;
+  sqlitePath: string;
+  /** External hub; when absent, the embedded hub serves `/.well-known/mercure`. */
+  mercurePublishUrl?: string;
+  mercureSubscribeUrl?: string;
+  mercureJwtSecret: string;
+  mercureJwtToken?: string;
+}
+
+export const DEV_JWT_SECRET = '!ChangeThisMercureHubJWTSecretKey!';
+
+function value(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleAppConfig {
+  const rawPort = value(env, 'PORT') ?? '3000';
+  const port = Number(rawPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be an integer between 0 and 65535, got "${rawPort}"`);
+  }
+  const databaseUrl = value(env, 'DATABASE_URL');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new Error('DATABASE_URL must be a postgres:// or postgresql:// URL (SQLite is configured with SQLITE_PATH)');
+  }
+  return {
+    port,
+    publicUrl: (value(env, 'PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    databaseUrl,
+    sqlitePath: value(env, 'SQLITE_PATH') ?? 'sample-app/var/sample.sqlite',
+    mercurePublishUrl: value(env, 'MERCURE_PUBLISH_URL'),
+    mercureSubscribeUrl: value(env, 'MERCURE_SUBSCRIBE_URL'),
+    mercureJwtSecret: value(env, 'MERCURE_JWT_SECRET') ?? DEV_JWT_SECRET,
+    mercureJwtToken: value(env, 'MERCURE_JWT_TOKEN'),
+  };
+}
