@@ -9,7 +9,10 @@ export interface HttpTransportOptions {
   url: string;
   /** Returns the publisher JWT; no `Authorization` header is sent without one. */
   token?: TokenProvider;
-  /** Limit in milliseconds for connecting, then for the response headers, then for the body (default 5000). */
+  /**
+   * Limit in milliseconds for connecting, then for the response headers, then for the body
+   * (default 5000). Undici checks the last two with a resolution of about half a second.
+   */
   timeout?: number;
   /** Keep-alive connections to the hub (default 16). */
   connections?: number;
@@ -105,6 +108,7 @@ export class HttpTransport implements PublishTransport {
       throw this.networkError(error);
     }
 
+    // The reference hub answers 200; any 2xx means the update was accepted.
     if (statusCode >= 200 && statusCode < 300) {
       return text;
     }

@@ -1,0 +1,100 @@
+import type { JsonWebKey, KeyObject } from 'crypto';
+import type { ModuleMetadata, Type, InjectionToken, OptionalFactoryDependency } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import type { HubTransport } from './hub-transport';
+
+/** JWS algorithms the hub verifies tokens with; `none` is never accepted. */
+export type HubJwtAlgorithm =
+  | 'HS256'
+  | 'HS384'
+  | 'HS512'
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA';
+
+export interface MercureHubJwtOptions {
+  /**
+   * HMAC secret (string or bytes) for `HS*`; for `RS*`, `PS*`, `ES*` and `EdDSA`, the public key:
+   * a PEM string (public key, certificate, or a private key from which the public key is derived),
+   * a `KeyObject`, or a JWK.
+   */
+  key: string | Buffer | Uint8Array | KeyObject | JsonWebKey;
+  /** The one algorithm tokens must be signed with; `HS256` by default. */
+  algorithm?: HubJwtAlgorithm;
+}
+
+export interface MercureHubRedisTransportOptions {
+  type: 'redis';
+  /** `redis://` URL; the hub opens (and closes) its connections. */
+  url?: string;
+  /** An ioredis client the hub uses (and duplicates for its blocking reads) but does not close. */
+  client?: Redis;
+  /** Prefix of the hub's keys (default `mercure:`); instances sharing it form one hub. */
+  prefix?: string;
+}
+
+export interface MercureHubModuleOptions {
+  /** Where the hub is mounted; `/.well-known/mercure` by default. Not affected by a global prefix. */
+  path?: string;
+  /** Verifies publisher tokens. Without it, publishing over HTTP is refused (in-process works). */
+  publisherJwt?: MercureHubJwtOptions;
+  /** Verifies subscriber tokens; defaults to `publisherJwt`. */
+  subscriberJwt?: MercureHubJwtOptions;
+  /** Lets subscribers without a token connect (they receive public updates only). Default false. */
+  anonymous?: boolean;
+  /**
+   * Origins allowed to use the hub from a browser (CORS). With a list, the matching origin is
+   * echoed and credentials (the cookie) are allowed; `'*'` allows every origin without credentials.
+   */
+  cors?: { origins: string[] | '*' };
+  /**
+   * Origins from which a publisher authenticated by the cookie may publish (CSRF protection): the
+   * request's `Origin` (or `Referer`) must be one of them. `['*']` disables the check.
+   */
+  publishOrigins?: string[];
+  /** Name of the authorization cookie; `mercureAuthorization` by default. */
+  cookieName?: string;
+  /** Milliseconds between heartbeat comments on idle streams (default 40000; 0 disables). */
+  heartbeat?: number;
+  /** Updates kept for replay (default 1000; 0 disables replay). Approximate with Redis. */
+  historySize?: number;
+  /** Largest publish body in bytes (default 1 MiB); larger bodies are answered 413. */
+  maxBodySize?: number;
+  /** Publishes subscription events and serves the `/subscriptions` API (default false). */
+  subscriptions?: boolean;
+  /** Where updates go between publishers and subscribers: `'memory'` (default), Redis, or your own. */
+  transport?: 'memory' | MercureHubRedisTransportOptions | HubTransport;
+  /**
+   * Bytes that may wait in a subscriber connection's send buffer; a subscriber that falls further
+   * behind is disconnected (it can reconnect with `Last-Event-ID`). Default 1 MiB.
+   */
+  writeBufferLimit?: number;
+  /** Seconds of clock skew tolerated when checking `exp` and `nbf` (default 0). */
+  clockTolerance?: number;
+}
+
+export interface MercureHubOptionsFactory {
+  createMercureHubOptions(): MercureHubModuleOptions | Promise<MercureHubModuleOptions>;
+}
+
+export interface MercureHubModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  useFactory?: (...args: any[]) => MercureHubModuleOptions | Promise<MercureHubModuleOptions>;
+  useClass?: Type<MercureHubOptionsFactory>;
+  useExisting?: Type<MercureHubOptionsFactory>;
+}
+
+/** A configuration mistake found at start-up; the message names the option (never a key). */
+export class MercureHubConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MercureHubConfigError';
+  }
+}

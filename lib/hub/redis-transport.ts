@@ -1,0 +1,257 @@
+import { randomUUID } from 'crypto';
+import type { Redis } from 'ioredis';
+import { EARLIEST, HubHistory, HubTransport, HubTransportListener, SubscriptionInfo } from './hub-transport';
+import type { HubUpdate } from './hub-update';
+import type { MercureHubLogger } from './mercure-hub';
+import { MercureHubConfigError } from './mercure-hub.options';
+
+export interface RedisHubTransportOptions {
+  /** `redis://` URL; the transport opens and closes its own connections. */
+  url?: string;
+  /** An existing client: used for commands and duplicated for the blocking reads; not closed. */
+  client?: Redis;
+  /** Key prefix shared by the instances forming one hub (default `mercure:`). */
+  prefix?: string;
+  /** Updates kept for replay (0 disables replay). */
+  historySize?: number;
+  /** How long one blocking read waits before it is issued again, in ms (default 5000). */
+  blockTimeout?: number;
+  logger?: MercureHubLogger;
+}
+
+/** Entries always kept in the stream, so that an instance lagging behind a burst loses nothing. */
+const MIN_STREAM_LENGTH = 1000;
+const SCAN_PAGE = 500;
+const REGISTRY_TTL_SECONDS = 60;
+
+/**
+ * Redis transport: several app instances sharing a Redis (and a prefix) form one hub.
+ *
+ * Every update is appended to one stream (`XADD ... MAXLEN ~`), which is both the history and the
+ * fan-out: each instance follows the stream with blocking `XREAD`s on a dedicated connection and
+ * hands the entries, in stream order, to its own subscribers. The stream entry ids are the
+ * transport's cursor, so a replay from any instance joins the live flow without gap or duplicate.
+ *
+ * With `subscriptions` enabled, the active subscriptions of each instance are kept in a hash that
+ * expires unless the instance keeps refreshing it, so the subscriptions API lists every instance's.
+ */
+export class RedisHubTransport implements HubTransport {
+  private readonly prefix: string;
+  private readonly streamKey: string;
+  private readonly registryKey: string;
+  private readonly historySize: number;
+  private readonly blockTimeout: number;
+  private readonly logger?: MercureHubLogger;
+  private readonly ownsClient: boolean;
+  private readonly options: RedisHubTransportOptions;
+  private commands?: Redis;
+  private reader?: Redis;
+  private listener?: HubTransportListener;
+  private position = '0-0';
+  private lastId = EARLIEST;
+  private closed = false;
+  private reading?: Promise<void>;
+  private registryTimer?: NodeJS.Timeout;
+  private registrySize = 0;
+
+  constructor(options: RedisHubTransportOptions) {
+    if (!options.url && !options.client) {
+      throw new MercureHubConfigError('transport: the Redis transport needs a "url" or a "client"');
+    }
+    if (options.url !== undefined && !/^rediss?:\/\//.test(options.url)) {
+      throw new MercureHubConfigError('transport.url must be a redis:// or rediss:// URL');
+    }
+    this.options = options;
+    this.prefix = options.prefix ?? 'mercure:';
+    if (typeof this.prefix !== 'string') throw new MercureHubConfigError('transport.prefix must be a string');
+    this.streamKey = `${this.prefix}updates`;
+    this.registryKey = `${this.prefix}subscriptions:${randomUUID()}`;
+    this.historySize = options.historySize ?? 1000;
+    this.blockTimeout = options.blockTimeout ?? 5000;
+    this.logger = options.logger;
+    this.ownsClient = !options.client;
+  }
+
+  async start(listener: HubTransportListener): Promise<void> {
+    this.listener = listener;
+    if (this.options.client) {
+      this.commands = this.options.client;
+    } else {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
+      this.commands = new RedisClient(this.options.url!);
+      this.commands.on('error', (error: Error) => this.logger?.warn(`Redis: ${error.message}`));
+    }
+    this.reader = this.commands.duplicate();
+    this.reader.on('error', (error: Error) => this.logger?.warn(`Redis (reader): ${error.message}`));
+    const last = await this.commands.xrevrange(this.streamKey, '+', '-', 'COUNT', 1);
+    if (last.length > 0) {
+      this.position = last[0][0];
+      this.lastId = decode(last[0][1])?.id ?? EARLIEST;
+    }
+    this.reading = this.readLoop();
+  }
+
+  async dispatch(update: HubUpdate): Promise<void> {
+    if (this.closed || !this.commands) throw new Error('The hub transport is closed');
+    const maxLength = Math.max(this.historySize, MIN_STREAM_LENGTH);
+    await this.commands.xadd(this.streamKey, 'MAXLEN', '~', maxLength, '*', ...encode(update));
+  }
+
+  cursor(): string {
+    return this.position;
+  }
+
+  lastEventId(): string {
+    return this.lastId;
+  }
+
+  async history(lastEventId: string, until: string): Promise<HubHistory> {
+    if (this.historySize === 0 || !this.commands) return { updates: [], precedingId: EARLIEST };
+    const found: HubUpdate[] = [];
+    let end = until;
+    let first = true;
+    // Newest first, so a recent id (the usual case) is found in the first page.
+    while (found.length < this.historySize) {
+      const count = Math.min(SCAN_PAGE, this.historySize - found.length);
+      const page = await this.commands.xrevrange(this.streamKey, first ? end : `(${end}`, '-', 'COUNT', count);
+      first = false;
+      for (const [, fields] of page) {
+        const update = decode(fields);
+        if (!update) continue;
+        if (lastEventId !== EARLIEST && update.id === lastEventId) {
+          return { updates: found.reverse(), precedingId: lastEventId };
+        }
+        found.push(update);
+      }
+      if (page.length < count) break;
+      end = page[page.length - 1][0];
+    }
+    if (lastEventId === EARLIEST) return { updates: found.reverse(), precedingId: EARLIEST };
+    return { updates: [], precedingId: EARLIEST };
+  }
+
+  async addSubscriptions(subscriptions: readonly SubscriptionInfo[]): Promise<void> {
+    if (this.closed || !this.commands || subscriptions.length === 0) return;
+    const args: string[] = [];
+    for (const s of subscriptions) args.push(s.id, JSON.stringify(s));
+    this.registrySize += subscriptions.length;
+    await this.commands.multi().hset(this.registryKey, ...args).expire(this.registryKey, REGISTRY_TTL_SECONDS).exec();
+    if (!this.registryTimer) {
+      this.registryTimer = setInterval(() => {
+        if (this.registrySize > 0) {
+          this.commands?.expire(this.registryKey, REGISTRY_TTL_SECONDS).catch(() => undefined);
+        }
+      }, (REGISTRY_TTL_SECONDS * 1000) / 3);
+      this.registryTimer.unref();
+    }
+  }
+
+  async removeSubscriptions(subscriptions: readonly SubscriptionInfo[]): Promise<void> {
+    if (this.closed || !this.commands || subscriptions.length === 0) return;
+    this.registrySize = Math.max(0, this.registrySize - subscriptions.length);
+    await this.commands.hdel(this.registryKey, ...subscriptions.map((s) => s.id));
+  }
+
+  async listSubscriptions(): Promise<SubscriptionInfo[]> {
+    if (!this.commands) return [];
+    const pattern = `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}subscriptions:*`;
+    const result: SubscriptionInfo[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.commands.scan(cursor, 'MATCH', pattern, 'COUNT', 100);
+      cursor = next;
+      for (const key of keys) {
+        for (const value of await this.commands.hvals(key)) {
+          try {
+            result.push(JSON.parse(value) as SubscriptionInfo);
+          } catch {
+            // not ours
+          }
+        }
+      }
+    } while (cursor !== '0');
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listener = undefined;
+    if (this.registryTimer) clearInterval(this.registryTimer);
+    this.reader?.disconnect();
+    await this.reading;
+    if (this.commands) {
+      await this.commands.del(this.registryKey).catch(() => undefined);
+      if (this.ownsClient) await this.commands.quit().catch(() => this.commands?.disconnect());
+    }
+  }
+
+  private async readLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.closed) {
+      let result: [string, [string, string[]][]][] | null;
+      try {
+        result = (await this.reader!.xread(
+          'COUNT',
+          1000,
+          'BLOCK',
+          this.blockTimeout,
+          'STREAMS',
+          this.streamKey,
+          this.position,
+        )) as [string, [string, string[]][]][] | null;
+        failures = 0;
+      } catch (error) {
+        if (this.closed) break;
+        failures++;
+        this.logger?.warn(`Redis transport: reading updates failed (${(error as Error).message}); retrying`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 5000)));
+        continue;
+      }
+      if (!result) continue;
+      for (const [, entries] of result) {
+        for (const [entryId, fields] of entries) {
+          this.position = entryId;
+          const update = decode(fields);
+          if (!update) continue;
+          this.lastId = update.id;
+          try {
+            this.listener?.(update);
+          } catch (error) {
+            this.logger?.error(`Dispatching an update failed: ${(error as Error).message}`, (error as Error).stack);
+          }
+        }
+      }
+    }
+  }
+}
+
+function encode(update: HubUpdate): string[] {
+  const fields = ['i', update.id, 't', JSON.stringify(update.topics), 'd', update.data];
+  if (update.private) fields.push('p', '1');
+  if (update.type !== undefined) fields.push('e', update.type);
+  if (update.retry !== undefined) fields.push('r', String(update.retry));
+  return fields;
+}
+
+function decode(fields: string[]): HubUpdate | undefined {
+  const map: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]] = fields[i + 1];
+  if (map.i === undefined || map.t === undefined) return undefined;
+  let topics: unknown;
+  try {
+    topics = JSON.parse(map.t);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(topics)) return undefined;
+  return {
+    id: map.i,
+    topics: topics as string[],
+    data: map.d ?? '',
+    private: map.p === '1',
+    ...(map.e !== undefined && { type: map.e }),
+    ...(map.r !== undefined && { retry: Number(map.r) }),
+  };
+}

@@ -1,0 +1,31 @@
+import type { ServerResponse } from 'http';
+import type { HubUpdate } from './hub-update';
+import type { SubscriptionInfo } from './hub-transport';
+
+/** One SSE connection. Kept small: a hub holds tens of thousands of them. */
+export class Subscriber {
+  /** Dispatch round of the last update this subscriber was offered (dedups multi-selector matches). */
+  epoch = 0;
+  /** Live updates received while the history is being replayed; null once live. */
+  pending: HubUpdate[] | null = null;
+  /** Extra send-buffer bytes tolerated until the replayed history has drained. */
+  allowance = 0;
+  /** Heartbeat tick of the last write. */
+  lastTick = 0;
+  expiryTimer?: NodeJS.Timeout;
+  closed = false;
+  subscriptions: SubscriptionInfo[] = [];
+
+  constructor(
+    /** `urn:uuid:` identifier, as in subscription events. */
+    readonly id: string,
+    /** Topic selectors of the `topic` query parameters. */
+    readonly selectors: readonly string[],
+    readonly res: ServerResponse,
+    /** Selectors of `mercure.subscribe`; undefined for anonymous subscribers. */
+    readonly allowed: readonly string[] | undefined,
+    /** Key shared by subscribers with the same `mercure.subscribe` (caches private checks per update). */
+    readonly authKey: string | undefined,
+    readonly payload: unknown,
+  ) {}
+}

@@ -1,0 +1,182 @@
+/*
+ * Entities of the ORM specs. The only file of the library importing MikroORM's entity decorators:
+ * MikroORM 7 moves them to `@mikro-orm/decorators/legacy`, so this is the one place to change.
+ */
+import {
+  Collection,
+  Embeddable,
+  Embedded,
+  Entity,
+  Enum,
+  ManyToMany,
+  ManyToOne,
+  OneToMany,
+  PrimaryKey,
+  Property,
+} from '@mikro-orm/core';
+import { ApiResource } from '../../resource/api-resource.decorator';
+
+@Embeddable()
+export class Address {
+  @Property()
+  street!: string;
+
+  @Property()
+  city!: string;
+
+  @Property({ hidden: true, nullable: true })
+  doorCode?: string;
+}
+
+/** Not a resource: relations to it serialize as its primary key. */
+@Entity()
+export class Publisher {
+  @PrimaryKey()
+  id!: number;
+
+  @Property()
+  name!: string;
+}
+
+@Entity()
+@ApiResource()
+export class Tag {
+  @PrimaryKey()
+  id!: number;
+
+  @Property()
+  name!: string;
+}
+
+@Entity()
+@ApiResource({ mercure: true })
+export class Book {
+  @PrimaryKey()
+  id!: number;
+
+  @Property()
+  title!: string;
+
+  @Property({ nullable: true })
+  author?: string;
+
+  @Property({ nullable: true })
+  isbn?: string;
+
+  @Property({ hidden: true, nullable: true })
+  secret?: string;
+
+  @Property({ nullable: true, groups: ['admin'] })
+  internalNote?: string;
+
+  @Property({ nullable: true })
+  publishedAt?: Date;
+
+  @Embedded(() => Address, { nullable: true })
+  address?: Address;
+
+  @ManyToOne(() => Publisher, { nullable: true })
+  publisher?: Publisher;
+
+  @ManyToMany(() => Tag)
+  tags = new Collection<Tag>(this);
+
+  @OneToMany(() => Review, (review) => review.book)
+  reviews = new Collection<Review>(this);
+}
+
+@Entity()
+@ApiResource({ mercure: true })
+export class Review {
+  @PrimaryKey()
+  id!: number;
+
+  @ManyToOne(() => Book)
+  book!: Book;
+
+  @Property()
+  rating!: number;
+
+  @Property({ nullable: true })
+  body?: string;
+}
+
+/** Composite primary key: IRIs look like `/order-lines/orderId=1;sku=A-1`. */
+@Entity()
+@ApiResource({ mercure: true })
+export class OrderLine {
+  @PrimaryKey()
+  orderId!: number;
+
+  @PrimaryKey()
+  sku!: string;
+
+  @Property()
+  quantity!: number;
+}
+
+/** Single-table inheritance: `Dog` is an `Animal` resource, `Cat` a resource of its own. */
+@Entity({ discriminatorColumn: 'kind', abstract: true })
+@ApiResource({ mercure: true })
+export abstract class Animal {
+  @PrimaryKey()
+  id!: number;
+
+  @Enum()
+  kind!: 'dog' | 'cat';
+
+  @Property()
+  name!: string;
+}
+
+@Entity({ discriminatorValue: 'dog' })
+export class Dog extends Animal {
+  @Property({ nullable: true })
+  breed?: string;
+}
+
+@Entity({ discriminatorValue: 'cat' })
+@ApiResource({ shortName: 'Kitty', mercure: { topics: ['/cats', 'urn:cats'] } })
+export class Cat extends Animal {
+  @Property({ nullable: true })
+  lives?: number;
+}
+
+/** Every static Mercure option; publishes to the `audit` hub. */
+@Entity()
+@ApiResource({
+  path: '/secret-notes',
+  mercure: { private: true, type: 'note', retry: 2500, id: (note: Note) => `urn:note:${note.id}`, hub: 'audit', groups: ['public'] },
+})
+export class Note {
+  @PrimaryKey()
+  id!: number;
+
+  @Property({ groups: ['public'] })
+  text!: string;
+
+  @Property({ groups: ['internal'], nullable: true })
+  reviewer?: string;
+}
+
+/** Decides per entity, and replaces the payload. */
+@Entity()
+@ApiResource<Notice>({
+  mercure: (notice) =>
+    notice.published && {
+      topics: (n: Notice) => [`/notices/${n.id}`, '/notices'],
+      data: (n: Notice, ctx) => ({ headline: n.headline, kind: ctx.kind, iri: ctx.iri }),
+    },
+})
+export class Notice {
+  @PrimaryKey()
+  id!: number;
+
+  @Property()
+  headline!: string;
+
+  @Property()
+  published: boolean = false;
+}
+
+export const ALL_ENTITIES = [Address, Publisher, Tag, Book, Review, OrderLine, Animal, Dog, Cat, Note, Notice];

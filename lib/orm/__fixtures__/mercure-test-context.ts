@@ -1,0 +1,113 @@
+import { MikroORM } from '@mikro-orm/core';
+import type { Options } from '@mikro-orm/core';
+import { LibSqlDriver } from '@mikro-orm/libsql';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { HubPublisher } from '../../publisher/hub-publisher';
+import { HubRegistry } from '../../publisher/hub-registry';
+import { PublishQueue } from '../../publisher/publish-queue';
+import type { PublishTransport } from '../../publisher/publish-transport';
+import { IriConverter } from '../../resource/iri-converter';
+import { JsonLdSerializer } from '../../resource/jsonld.serializer';
+import { MercureUpdateFactory } from '../../resource/mercure-update.factory';
+import { ResourceMetadataRegistry } from '../../resource/resource-metadata.registry';
+import { UpdateRecorder } from '../../testing/update-recorder';
+import { MercureFlushListener } from '../mercure-flush.listener';
+import { ALL_ENTITIES } from './entities';
+
+export const BASE_URL = 'https://api.example.com';
+
+export interface MercureTestContext {
+  orm: MikroORM;
+  /** What the default hub received. */
+  recorder: UpdateRecorder;
+  /** What the `audit` hub received. */
+  auditRecorder: UpdateRecorder;
+  hubs: HubRegistry;
+  resources: ResourceMetadataRegistry;
+  iris: IriConverter;
+  serializer: JsonLdSerializer;
+  listener: MercureFlushListener;
+  /** Waits until both hubs delivered everything queued. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface MercureTestContextOptions {
+  /** A PostgreSQL URL; libsql in memory when absent. */
+  postgresUrl?: string;
+  schema?: string;
+  waitForDelivery?: boolean;
+  /** Replaces the default hub's transport (the recorder still records the `audit` hub). */
+  transport?: PublishTransport;
+  /** Leaves the listener out (for the benchmark's baseline). */
+  withoutListener?: boolean;
+  ormOptions?: Partial<Options>;
+}
+
+/** A real MikroORM with the fixture entities, and the listener wired as the module would wire it. */
+export async function createMercureTestContext(options: MercureTestContextOptions = {}): Promise<MercureTestContext> {
+  const orm = await MikroORM.init({
+    ...(options.postgresUrl
+      ? { driver: PostgreSqlDriver, clientUrl: options.postgresUrl, schema: options.schema }
+      : { driver: LibSqlDriver, dbName: ':memory:' }),
+    entities: ALL_ENTITIES,
+    allowGlobalContext: true,
+    debug: false,
+    ...options.ormOptions,
+  } as Options);
+  if (options.postgresUrl && options.schema) {
+    await orm.em.getConnection().execute(`create schema if not exists "${options.schema}"`);
+  }
+  await orm.schema.createSchema();
+
+  const recorder = new UpdateRecorder();
+  const auditRecorder = new UpdateRecorder();
+  const publisher = (name: string, transport: PublishTransport) =>
+    new HubPublisher(name, undefined, new PublishQueue(transport, { hubName: name, retries: 0 }));
+  const hubs = new HubRegistry(
+    new Map([
+      ['default', publisher('default', options.transport ?? recorder)],
+      ['audit', publisher('audit', auditRecorder)],
+    ]),
+    'default',
+  );
+  const resources = new ResourceMetadataRegistry(orm);
+  const iris = new IriConverter(resources, { baseUrl: BASE_URL });
+  const serializer = new JsonLdSerializer(orm, resources, iris);
+  const updates = new MercureUpdateFactory(resources, iris, serializer);
+  const listener = new MercureFlushListener(orm, resources, updates, hubs, {
+    delivery: { waitForDelivery: options.waitForDelivery ?? false },
+  });
+  if (options.withoutListener) {
+    resources.initialize(hubs.names());
+  } else {
+    listener.onModuleInit();
+  }
+
+  const drain = async () => {
+    for (const hub of hubs.all()) {
+      if (!(await hub.drain(5000))) {
+        throw new Error(`Hub ${hub.name} did not drain`);
+      }
+    }
+  };
+  return {
+    orm,
+    recorder,
+    auditRecorder,
+    hubs,
+    resources,
+    iris,
+    serializer,
+    listener,
+    drain,
+    async close() {
+      listener.onModuleDestroy();
+      await Promise.all(hubs.all().map((hub) => hub.close()));
+      if (options.postgresUrl && options.schema) {
+        await orm.em.getConnection().execute(`drop schema if exists "${options.schema}" cascade`);
+      }
+      await orm.close(true);
+    },
+  };
+}

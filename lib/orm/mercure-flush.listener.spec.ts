@@ -1,0 +1,242 @@
+import { Logger } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { MikroORM } from '@mikro-orm/core';
+import { MERCURE_MODULE_OPTIONS } from '../mercure.constants';
+import { HubRegistry } from '../publisher/hub-registry';
+import { HubDeliveryError, type PublishTransport } from '../publisher/publish-transport';
+import type { Update } from '../publisher/update';
+import { IriConverter } from '../resource/iri-converter';
+import { JsonLdSerializer } from '../resource/jsonld.serializer';
+import { MercureUpdateFactory } from '../resource/mercure-update.factory';
+import { ResourceMetadataRegistry } from '../resource/resource-metadata.registry';
+import { Book, Cat, Dog, Note, Notice, Publisher, Tag } from './__fixtures__/entities';
+import { BASE_URL, createMercureTestContext, type MercureTestContext } from './__fixtures__/mercure-test-context';
+import { defineTransactionScenarios } from './__fixtures__/transaction-scenarios';
+import { MercureFlushListener } from './mercure-flush.listener';
+
+/** A transport that holds every update until `open()`, or fails them all. */
+class GatedTransport implements PublishTransport {
+  readonly sent: Update[] = [];
+  private release!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+  constructor(private readonly failure?: Error) {}
+  async send(update: Update): Promise<string> {
+    if (this.failure) {
+      throw this.failure;
+    }
+    await this.gate;
+    this.sent.push(update);
+    return 'urn:uuid:gated';
+  }
+  open(): void {
+    this.release();
+  }
+}
+
+describe('MercureFlushListener (libsql)', () => {
+  let ctx: MercureTestContext;
+  beforeAll(async () => {
+    ctx = await createMercureTestContext();
+  });
+  afterAll(() => ctx.close());
+  beforeEach(() => {
+    ctx.recorder.clear();
+    ctx.auditRecorder.clear();
+  });
+
+  describe('flush outside a transaction', () => {
+    it('publishes a create with the JSON-LD that GET returns, on the absolute IRI', async () => {
+      const em = ctx.orm.em.fork();
+      const book = em.create(Book, { title: 'Dune', secret: 'hidden' });
+      await em.flush();
+      const update = await ctx.recorder.waitFor((u) => u.topics[0] === `${BASE_URL}/books/${book.id}`);
+      const fresh = await ctx.orm.em.fork().findOneOrFail(Book, book.id);
+      expect(update.data).toBe(JSON.stringify(ctx.serializer.serialize(fresh)));
+      expect(update.data).not.toContain('hidden');
+      expect(update.private).toBe(false);
+    });
+
+    it('publishes updates and deletes; a delete carries exactly @id and @type', async () => {
+      const em = ctx.orm.em.fork();
+      const book = em.create(Book, { title: 'One' });
+      await em.flush();
+      book.title = 'Two';
+      await em.flush();
+      const id = book.id;
+      em.remove(book);
+      await em.flush();
+      await ctx.drain();
+      expect(ctx.recorder.updates.map((u) => u.data)).toEqual([
+        expect.stringContaining('"title":"One"'),
+        expect.stringContaining('"title":"Two"'),
+        `{"@id":"/books/${id}","@type":"Book"}`,
+      ]);
+      expect(new Set(ctx.recorder.topics())).toEqual(new Set([`${BASE_URL}/books/${id}`]));
+    });
+
+    it('publishes nothing for resources without mercure and for other entities', async () => {
+      const em = ctx.orm.em.fork();
+      em.create(Tag, { name: 'x' });
+      em.create(Publisher, { name: 'y' });
+      em.create(Notice, { headline: 'not yet', published: false });
+      await em.flush();
+      await ctx.drain();
+      expect(ctx.recorder.updates).toEqual([]);
+    });
+
+    it('publishes the owner of a changed many-to-many collection', async () => {
+      const em = ctx.orm.em.fork();
+      const book = em.create(Book, { title: 'Tagged' });
+      const tag = em.create(Tag, { name: 'new' });
+      await em.flush();
+      ctx.recorder.clear();
+      book.tags.add(tag);
+      await em.flush();
+      await ctx.drain();
+      expect(ctx.recorder.updates).toHaveLength(1);
+      expect(JSON.parse(ctx.recorder.updates[0].data)).toMatchObject({ '@id': `/books/${book.id}`, tags: [`/tags/${tag.id}`] });
+    });
+
+    it('routes to the resource hub with its options; STI children use their resource', async () => {
+      const em = ctx.orm.em.fork();
+      const note = em.create(Note, { text: 'psst', reviewer: 'ann' });
+      const dog = em.create(Dog, { name: 'Rex', kind: 'dog' });
+      const cat = em.create(Cat, { name: 'Tom', kind: 'cat' });
+      await em.flush();
+      await ctx.drain();
+      expect(ctx.auditRecorder.updates).toHaveLength(1);
+      expect(ctx.auditRecorder.updates[0]).toMatchObject({ private: true, type: 'note', retry: 2500, id: `urn:note:${note.id}` });
+      expect(JSON.parse(ctx.auditRecorder.updates[0].data)).toEqual({ '@id': `/secret-notes/${note.id}`, '@type': 'Note', id: note.id, text: 'psst' });
+      expect(ctx.recorder.topics()).toEqual([`${BASE_URL}/animals/${dog.id}`, `${BASE_URL}/cats`]);
+      expect(JSON.parse(ctx.recorder.updates[1].data)).toMatchObject({ '@id': `/cats/${cat.id}`, '@type': 'Kitty' });
+    });
+
+    it('publishes a per-entity decision once it says yes', async () => {
+      const em = ctx.orm.em.fork();
+      const notice = em.create(Notice, { headline: 'Soon', published: false });
+      await em.flush();
+      notice.published = true;
+      await em.flush();
+      const update = await ctx.recorder.waitFor(() => true);
+      expect(update.topics).toEqual([`${BASE_URL}/notices/${notice.id}`, `${BASE_URL}/notices`]);
+      expect(JSON.parse(update.data)).toEqual({ headline: 'Soon', kind: 'update', iri: `/notices/${notice.id}` });
+    });
+
+    it('logs and skips an update whose options throw, without failing the flush', async () => {
+      const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      try {
+        const em = ctx.orm.em.fork();
+        const notice = em.create(Notice, { headline: 'Boom', published: true });
+        Object.defineProperty(notice, 'headline', { get: () => { throw new Error('getter fails'); }, configurable: true });
+        const book = em.create(Book, { title: 'Fine' });
+        await expect(em.flush()).resolves.toBeUndefined();
+        await ctx.drain();
+        expect(ctx.recorder.topics()).toEqual([`${BASE_URL}/books/${book.id}`]);
+        expect(errors).toHaveBeenCalledWith(expect.stringContaining('Could not build the Mercure update of a Notice (create): getter fails'), expect.anything());
+      } finally {
+        errors.mockRestore();
+      }
+    });
+  });
+
+  describe('transactions', () => {
+    defineTransactionScenarios(() => ctx);
+  });
+});
+
+describe('MercureFlushListener delivery modes', () => {
+  const silenceQueueLogs = () => jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+
+  it('by default, the flush does not wait for the hub, and hub failures never reach it', async () => {
+    const gated = new GatedTransport();
+    const ctx = await createMercureTestContext({ transport: gated });
+    try {
+      const em = ctx.orm.em.fork();
+      em.create(Book, { title: 'Fast' });
+      await em.flush();
+      expect(gated.sent).toHaveLength(0);
+      gated.open();
+      await ctx.drain();
+      expect(gated.sent).toHaveLength(1);
+    } finally {
+      await ctx.close();
+    }
+
+    const logs = silenceQueueLogs();
+    const failing = await createMercureTestContext({ transport: new GatedTransport(new HubDeliveryError('hub down', false, 500)) });
+    try {
+      const em = failing.orm.em.fork();
+      em.create(Book, { title: 'Still saved' });
+      await expect(em.flush()).resolves.toBeUndefined();
+      await expect(em.transactional(async (tx) => void tx.create(Book, { title: 'Also saved' }))).resolves.toBeUndefined();
+      await failing.drain();
+      expect(await failing.orm.em.fork().count(Book)).toBe(2);
+    } finally {
+      logs.mockRestore();
+      await failing.close();
+    }
+  });
+
+  it('with waitForDelivery, the flush and the commit resolve once the hub accepted the updates', async () => {
+    const ctx = await createMercureTestContext({ waitForDelivery: true });
+    try {
+      const em = ctx.orm.em.fork();
+      em.create(Book, { title: 'Waited' });
+      await em.flush();
+      expect(ctx.recorder.updates).toHaveLength(1);
+      await em.transactional(async (tx) => {
+        tx.create(Book, { title: 'Waited too' });
+        await tx.flush();
+        expect(ctx.recorder.updates).toHaveLength(1);
+      });
+      expect(ctx.recorder.updates).toHaveLength(2);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('with waitForDelivery, a delivery failure rejects the flush (the data is committed)', async () => {
+    const logs = silenceQueueLogs();
+    const ctx = await createMercureTestContext({ waitForDelivery: true, transport: new GatedTransport(new HubDeliveryError('hub down', false, 500)) });
+    try {
+      const em = ctx.orm.em.fork();
+      em.create(Book, { title: 'Committed anyway' });
+      await expect(em.flush()).rejects.toThrow('hub down');
+      await expect(em.fork().transactional(async (tx) => void tx.create(Book, { title: 'Too' }))).rejects.toThrow('hub down');
+      expect(await ctx.orm.em.fork().count(Book)).toBe(2);
+    } finally {
+      logs.mockRestore();
+      await ctx.close();
+    }
+  });
+});
+
+describe('MercureFlushListener dependency injection', () => {
+  it('is constructed by Nest from the providers the module gives it', async () => {
+    const ctx = await createMercureTestContext({ withoutListener: true });
+    try {
+      const moduleRef = await Test.createTestingModule({
+        providers: [
+          { provide: MikroORM, useValue: ctx.orm },
+          { provide: HubRegistry, useValue: ctx.hubs },
+          { provide: MERCURE_MODULE_OPTIONS, useValue: { baseUrl: BASE_URL } },
+          ResourceMetadataRegistry,
+          IriConverter,
+          JsonLdSerializer,
+          MercureUpdateFactory,
+          MercureFlushListener,
+        ],
+      }).compile();
+      await moduleRef.init();
+      const em = ctx.orm.em.fork();
+      const book = em.create(Book, { title: 'Injected' });
+      await em.flush();
+      await ctx.drain();
+      expect(ctx.recorder.topics()).toEqual([`${BASE_URL}/books/${book.id}`]);
+      expect(moduleRef.get(IriConverter).getResourceFromIri(`${BASE_URL}/books/${book.id}`)?.id).toBe(book.id);
+      await moduleRef.close();
+    } finally {
+      await ctx.close();
+    }
+  });
+});

@@ -1,0 +1,97 @@
+import type { LoggerService } from '@nestjs/common';
+import { HttpTransport } from './http-transport';
+import { accept, FakeHub, startFakeHub } from './hub-server.spec-helper';
+import { HubPublisher } from './hub-publisher';
+import { PublishQueue } from './publish-queue';
+import { HubDeliveryError } from './publish-transport';
+import { createTokenProvider } from './token-provider';
+import { Update } from './update';
+
+const SECRET = '!ChangeThisMercureHubJWTSecretKey!';
+
+describe('HubPublisher', () => {
+  let hub: FakeHub;
+  let publisher: HubPublisher;
+  let logger: { [K in 'log' | 'error' | 'warn']: jest.Mock } & LoggerService;
+
+  beforeEach(async () => {
+    hub = await startFakeHub();
+    logger = { log: jest.fn(), error: jest.fn(), warn: jest.fn() };
+    const transport = new HttpTransport({ url: hub.url, token: createTokenProvider({ secret: SECRET }, 'jwt') });
+    publisher = new HubPublisher(
+      'default',
+      'https://hub.example.com/.well-known/mercure',
+      new PublishQueue(transport, { hubName: 'default', retryDelay: 1, logger }),
+    );
+  });
+
+  afterEach(async () => {
+    await publisher.close();
+    await hub.close();
+  });
+
+  it('exposes its name and subscribe URL', () => {
+    expect(publisher.name).toBe('default');
+    expect(publisher.subscribeUrl).toBe('https://hub.example.com/.well-known/mercure');
+  });
+
+  it('publish resolves with the id the hub assigned', async () => {
+    hub.handler = (_req, res) => {
+      res.writeHead(200);
+      res.end('urn:uuid:from-hub');
+    };
+    await expect(publisher.publish(new Update('https://example.com/books/1', '{}'))).resolves.toBe('urn:uuid:from-hub');
+    expect(hub.requests).toHaveLength(1);
+  });
+
+  it('publish rejects with the HubDeliveryError when the hub refuses', async () => {
+    hub.handler = (_req, res) => {
+      res.writeHead(401);
+      res.end('Unauthorized');
+    };
+    await expect(publisher.publish(new Update('t'))).rejects.toMatchObject({ name: 'HubDeliveryError', status: 401 });
+    expect(logger.error).toHaveBeenCalledTimes(1);
+  });
+
+  it('dispatch delivers in the background; drain waits for it', async () => {
+    hub.handler = accept;
+    publisher.dispatch(new Update('t', 'one'));
+    publisher.dispatch(new Update('t', 'two'));
+    expect(publisher.pending).toBe(2);
+    await expect(publisher.drain(5000)).resolves.toBe(true);
+    expect(hub.requests.map((r) => r.fields.find(([k]) => k === 'data')?.[1])).toEqual(['one', 'two']);
+  });
+
+  it('dispatch failures are logged once by the queue', async () => {
+    hub.handler = (_req, res) => {
+      res.writeHead(400);
+      res.end('Missing "topic" parameter');
+    };
+    publisher.dispatch(new Update('t', 'x'));
+    await expect(publisher.drain(5000)).resolves.toBe(true);
+    expect(logger.error).toHaveBeenCalledTimes(1);
+    expect(logger.error.mock.calls[0][0]).toContain('Missing "topic" parameter');
+  });
+
+  it('dispatch handles the rejection, so it never becomes an unhandled rejection', async () => {
+    // Jest swallows unhandled rejections, so watch for a rejection handler being attached instead.
+    const handlers: unknown[] = [];
+    class Tracked<T> extends Promise<T> {
+      override then<R1 = T, R2 = never>(
+        onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+        onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+      ): Promise<R1 | R2> {
+        handlers.push(onRejected);
+        return super.then(onFulfilled, onRejected);
+      }
+    }
+    const queue = { enqueue: () => Tracked.reject(new HubDeliveryError('down', false)) } as unknown as PublishQueue;
+    new HubPublisher('other', undefined, queue).dispatch(new Update('t'));
+    expect(handlers.some((handler) => typeof handler === 'function')).toBe(true);
+  });
+
+  it('refuses updates once closed', async () => {
+    await publisher.close();
+    await expect(publisher.publish(new Update('t'))).rejects.toBeInstanceOf(HubDeliveryError);
+  });
+});

@@ -1,0 +1,73 @@
+import { PublishQueue } from './publish-queue';
+import { Update } from './update';
+
+/**
+ * Publishes Mercure updates to one configured hub.
+ *
+ * Inject it to publish anything the ORM listener does not (`em.upsert()`, `nativeUpdate()`,
+ * QueryBuilder writes, or updates that are not entities at all). The default hub is injected as
+ * `HubPublisher`; every configured hub, by name, is available from `HubRegistry`.
+ *
+ * ```ts
+ * @Injectable()
+ * export class StockService {
+ *   constructor(private readonly hub: HubPublisher) {}
+ *
+ *   async restock(sku: string): Promise<void> {
+ *     // ... update the stock with a bulk query ...
+ *     this.hub.dispatch(new Update(`https://api.example.com/stock/${sku}`, JSON.stringify({ sku })));
+ *   }
+ * }
+ * ```
+ *
+ * Delivery goes through the hub's queue: updates sharing a topic reach the hub in the order they
+ * were published, network errors, timeouts, 5xx and 429 answers are retried with backoff, and an
+ * update that cannot be delivered is logged once (context `Mercure`).
+ */
+export class HubPublisher {
+  constructor(
+    /** The hub's name in the module options (`default` for the top-level one). */
+    readonly name: string,
+    /** Public URL subscribers connect to, as advertised in the discovery `Link` header. */
+    readonly subscribeUrl: string | undefined,
+    private readonly queue: PublishQueue,
+  ) {}
+
+  /**
+   * Publishes an update and resolves with the id the hub assigned, once the hub has accepted it.
+   * Rejects with a `HubDeliveryError` when the hub refuses it or stays unreachable after the
+   * retries; the failure is also logged.
+   */
+  publish(update: Update): Promise<string> {
+    return this.queue.enqueue(update);
+  }
+
+  /**
+   * Publishes an update without waiting for the hub. Failures are logged by the queue and
+   * otherwise ignored, so a hub outage never fails the caller.
+   */
+  dispatch(update: Update): void {
+    this.queue.enqueue(update).catch(ignoreLoggedFailure);
+  }
+
+  /** Updates published and not yet delivered or given up. */
+  get pending(): number {
+    return this.queue.pending;
+  }
+
+  /**
+   * Waits for the pending updates: `true` once all have settled, `false` if `timeoutMs` runs out
+   * first (delivery goes on in the background).
+   */
+  drain(timeoutMs: number): Promise<boolean> {
+    return this.queue.drain(timeoutMs);
+  }
+
+  /** Refuses new updates, gives up the ones still waiting, and closes the connections to the hub. */
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}
+
+/** The queue has already logged the failure; this only keeps the rejection from being unhandled. */
+function ignoreLoggedFailure(): void {}

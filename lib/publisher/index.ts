@@ -1,0 +1,14 @@
+export { Update } from './update';
+export type { UpdateOptions } from './update';
+export { HubDeliveryError } from './publish-transport';
+export type { PublishTransport } from './publish-transport';
+export type { LocalHub } from './local-hub';
+export { createTokenProvider } from './token-provider';
+export type { TokenProvider } from './token-provider';
+export { HttpTransport, encodeUpdate, parseRetryAfter } from './http-transport';
+export type { HttpTransportOptions } from './http-transport';
+export { LocalHubTransport } from './local-hub-transport';
+export { PublishQueue } from './publish-queue';
+export type { PublishQueueOptions } from './publish-queue';
+export { HubPublisher } from './hub-publisher';
+export { HubRegistry } from './hub-registry';

@@ -1,0 +1,309 @@
+import { Logger, LoggerService } from '@nestjs/common';
+import { HubDeliveryError, PublishTransport } from './publish-transport';
+import { Update } from './update';
+
+export interface PublishQueueOptions {
+  /** Name of the hub, for log messages. */
+  hubName: string;
+  /** Retries after the first attempt, for retryable failures only (default 5). */
+  retries?: number;
+  /** Base of the exponential backoff in ms (default 100): attempt n waits up to `retryDelay * 2^(n-1)`. */
+  retryDelay?: number;
+  /** Upper bound of any wait between attempts, `Retry-After` included, in ms (default 5000). */
+  maxRetryDelay?: number;
+  /** Updates being sent (or retried) at the same time (default 64). */
+  concurrency?: number;
+  /** Where failures are reported; a Nest `Logger` with the `Mercure` context by default. */
+  logger?: LoggerService;
+}
+
+const DEFAULTS = { retries: 5, retryDelay: 100, maxRetryDelay: 5000, concurrency: 64 };
+
+/**
+ * Delivers updates to one hub: in order per topic, concurrently across topics, with retries.
+ *
+ * Ordering: an update waits until every earlier update sharing one of its topics has settled
+ * (delivered or given up), so subscribers of a topic see its updates in the order they were
+ * enqueued, even when an earlier one needed retries. Updates with disjoint topics do not wait for
+ * each other; at most `concurrency` of them are in flight at once.
+ *
+ * Retries: only for failures the transport marks `retryable` (network errors, timeouts, 5xx,
+ * 429), waiting a random time up to an exponentially growing bound ("full jitter", so that many
+ * publishers do not retry in lockstep), or the hub's `Retry-After`, capped by `maxRetryDelay`.
+ * A retry after a timeout may deliver an update twice, if the hub got the first one after all.
+ *
+ * Failures: after the last attempt the queue logs one error (hub, topic, status, body; never the
+ * token or the data) and rejects the promise returned by `enqueue()`. That promise belongs to the
+ * caller, who must handle it; `HubPublisher.dispatch()` does, for fire-and-forget publishing. The
+ * queue's own bookkeeping never leaves a rejected promise unhandled.
+ */
+export class PublishQueue {
+  private readonly retries: number;
+  private readonly retryDelay: number;
+  private readonly maxRetryDelay: number;
+  private readonly logger: LoggerService;
+  private readonly slots: Semaphore;
+  /** Per topic, a promise settling when the latest update enqueued on it settles; removed then. */
+  private readonly tails = new Map<string, Promise<void>>();
+  private readonly idleWaiters = new Set<() => void>();
+  private readonly sleepers = new Set<() => void>();
+  private pendingCount = 0;
+  private abandoned = 0;
+  private closed = false;
+
+  constructor(
+    private readonly transport: PublishTransport,
+    private readonly options: PublishQueueOptions,
+  ) {
+    this.retries = atLeast(options.retries, DEFAULTS.retries, 0, 'retries');
+    this.retryDelay = atLeast(options.retryDelay, DEFAULTS.retryDelay, 0, 'retryDelay');
+    this.maxRetryDelay = atLeast(options.maxRetryDelay, DEFAULTS.maxRetryDelay, 0, 'maxRetryDelay');
+    this.slots = new Semaphore(atLeast(options.concurrency, DEFAULTS.concurrency, 1, 'concurrency'));
+    this.logger = options.logger ?? new Logger('Mercure');
+  }
+
+  /** Updates enqueued and not yet delivered or given up. */
+  get pending(): number {
+    return this.pendingCount;
+  }
+
+  /**
+   * Queues an update; resolves with the id the hub assigned once delivered, or rejects (after
+   * logging) once given up. The caller must handle the rejection.
+   */
+  enqueue(update: Update): Promise<string> {
+    if (this.closed) {
+      return Promise.reject(
+        new HubDeliveryError(`The publish queue of Mercure hub "${this.options.hubName}" is closed`, false),
+      );
+    }
+    const topics = [...new Set(update.topics)];
+    const previous: Promise<void>[] = [];
+    for (const topic of topics) {
+      const tail = this.tails.get(topic);
+      if (tail) {
+        previous.push(tail);
+      }
+    }
+
+    this.pendingCount++;
+    const result = previous.length === 0 ? this.deliver(update) : this.deliverAfter(previous, update);
+    const settled = result.then(noop, noop);
+    for (const topic of topics) {
+      this.tails.set(topic, settled);
+    }
+    void settled.then(() => {
+      for (const topic of topics) {
+        // A later update on the topic has replaced the tail: it will clean up after itself.
+        if (this.tails.get(topic) === settled) {
+          this.tails.delete(topic);
+        }
+      }
+      if (--this.pendingCount === 0) {
+        for (const wake of [...this.idleWaiters]) {
+          wake();
+        }
+      }
+    });
+    return result;
+  }
+
+  /**
+   * Waits until every queued update has settled. Resolves `true` then, or `false` after
+   * `timeoutMs` (logging how many were left); the updates keep going either way.
+   */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.pendingCount === 0) {
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(done);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.idleWaiters.delete(done);
+        this.logger.warn(
+          `${this.pendingCount} Mercure update(s) for hub "${this.options.hubName}" still pending after ${timeoutMs} ms`,
+        );
+        resolve(false);
+      }, timeoutMs);
+      this.idleWaiters.add(done);
+    });
+  }
+
+  /**
+   * Stops the queue: new updates are refused, updates waiting for a retry or their turn are given
+   * up (their promises reject), requests in flight finish; then the transport is closed.
+   * Call `drain()` first to give pending updates a chance.
+   */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      for (const wake of [...this.sleepers]) {
+        wake();
+      }
+      if (this.pendingCount > 0) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            this.idleWaiters.delete(done);
+            resolve();
+          };
+          this.idleWaiters.add(done);
+        });
+      }
+      if (this.abandoned > 0) {
+        this.logger.warn(
+          `${this.abandoned} Mercure update(s) for hub "${this.options.hubName}" were dropped when the queue closed`,
+        );
+      }
+    }
+    await this.transport.close?.();
+  }
+
+  private async deliverAfter(previous: Promise<void>[], update: Update): Promise<string> {
+    // The tails never reject (see enqueue), so this waits for every one of them.
+    await Promise.all(previous);
+    return this.deliver(update);
+  }
+
+  private async deliver(update: Update): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      await this.slots.acquire();
+      let error: unknown;
+      try {
+        if (this.closed) {
+          throw this.abandon(undefined);
+        }
+        return await this.transport.send(update);
+      } catch (caught) {
+        error = caught;
+      } finally {
+        this.slots.release();
+      }
+      if (error instanceof AbandonedError) {
+        throw error.reason;
+      }
+      const retryable = error instanceof HubDeliveryError && error.retryable;
+      if (!retryable || attempt > this.retries) {
+        this.logger.error(this.describeFailure(update, error, attempt));
+        throw error;
+      }
+      if (!this.closed) {
+        await this.sleep(this.backoff(attempt, (error as HubDeliveryError).retryAfter));
+      }
+      if (this.closed) {
+        throw this.abandon(error).reason;
+      }
+    }
+  }
+
+  private abandon(lastError: unknown): AbandonedError {
+    this.abandoned++;
+    const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+    return new AbandonedError(
+      new HubDeliveryError(
+        `The publish queue of Mercure hub "${this.options.hubName}" closed before the update was delivered${detail}`,
+        false,
+        (lastError as HubDeliveryError)?.status,
+        (lastError as HubDeliveryError)?.body,
+      ),
+    );
+  }
+
+  /** Full jitter: a random wait up to the exponential bound, unless the hub said how long. */
+  private backoff(attempt: number, retryAfter: number | undefined): number {
+    if (retryAfter !== undefined) {
+      return Math.min(retryAfter, this.maxRetryDelay);
+    }
+    const bound = Math.min(this.maxRetryDelay, this.retryDelay * 2 ** (attempt - 1));
+    return Math.random() * bound;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  private describeFailure(update: Update, error: unknown, attempts: number): string {
+    const [topic, ...alternates] = update.topics;
+    const where =
+      `Mercure update for topic ${JSON.stringify(topic)}` +
+      (alternates.length ? ` (and ${alternates.length} alternate topic(s))` : '') +
+      ` not delivered to hub "${this.options.hubName}" after ${attempts} attempt(s)`;
+    if (!(error instanceof HubDeliveryError)) {
+      return `${where}: ${(error as Error)?.message ?? String(error)}`;
+    }
+    // The HTTP transport puts status and body in its message; other transports may not.
+    const message = error.message;
+    const extras: string[] = [];
+    if (error.status !== undefined && !message.includes(String(error.status))) {
+      extras.push(`status ${error.status}`);
+    }
+    if (error.body && !message.includes(error.body.slice(0, 50))) {
+      extras.push(`body ${JSON.stringify(error.body.slice(0, 200))}`);
+    }
+    return `${where}: ${message}${extras.length ? ` (${extras.join(', ')})` : ''}`;
+  }
+}
+
+/** Carries the rejection of an update given up because the queue closed (not logged per update). */
+class AbandonedError {
+  constructor(readonly reason: HubDeliveryError) {}
+}
+
+/** Counts the updates in flight; waiters are served first come, first served. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private head = 0;
+
+  constructor(private readonly limit: number) {}
+
+  acquire(): Promise<void> | void {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    if (this.head < this.waiting.length) {
+      // Hand the slot over directly, so a newcomer cannot overtake the waiters.
+      const next = this.waiting[this.head];
+      this.waiting[this.head++] = noop;
+      if (this.head === this.waiting.length) {
+        this.waiting.length = 0;
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.waiting.length) {
+        // Drop the served prefix now and then, so a queue that never empties does not grow forever.
+        this.waiting.splice(0, this.head);
+        this.head = 0;
+      }
+      next();
+    } else {
+      this.active--;
+    }
+  }
+}
+
+function noop(): void {}
+
+function atLeast(value: number | undefined, fallback: number, min: number, name: string): number {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (!Number.isFinite(value) || value < min) {
+    throw new Error(`The Mercure delivery option ${name} must be a number >= ${min}`);
+  }
+  return value;
+}

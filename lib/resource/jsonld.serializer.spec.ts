@@ -1,0 +1,116 @@
+import { serialize, wrap } from '@mikro-orm/core';
+import { Address, Book, Dog, OrderLine, Publisher, Review, Tag } from '../orm/__fixtures__/entities';
+import { createMercureTestContext, type MercureTestContext } from '../orm/__fixtures__/mercure-test-context';
+
+describe('JsonLdSerializer', () => {
+  let ctx: MercureTestContext;
+  let bookId: number;
+  beforeAll(async () => {
+    ctx = await createMercureTestContext({ withoutListener: true });
+    const em = ctx.orm.em.fork();
+    const publisher = em.create(Publisher, { name: 'Chilton' });
+    const book = em.create(Book, {
+      title: 'Dune',
+      author: 'Frank Herbert',
+      secret: 's3cr3t',
+      internalNote: 'reprint',
+      publishedAt: new Date('1965-08-01T00:00:00.000Z'),
+      address: Object.assign(new Address(), { street: '1 Arrakis Way', city: 'Arrakeen', doorCode: '0000' }),
+      publisher,
+    });
+    book.tags.add(em.create(Tag, { name: 'sf' }), em.create(Tag, { name: 'classic' }));
+    em.create(Review, { book, rating: 5, body: 'Great' });
+    await em.flush();
+    bookId = book.id;
+  });
+  afterAll(() => ctx.close());
+
+  it('writes @id and @type first, then the properties; relations to resources as IRIs', async () => {
+    const em = ctx.orm.em.fork();
+    const book = await em.findOneOrFail(Book, bookId, { populate: ['tags', 'reviews'] });
+    const document = ctx.serializer.serialize(book);
+    expect(document).toEqual({
+      '@id': `/books/${bookId}`,
+      '@type': 'Book',
+      id: bookId,
+      title: 'Dune',
+      author: 'Frank Herbert',
+      isbn: null,
+      internalNote: 'reprint',
+      publishedAt: '1965-08-01T00:00:00.000Z',
+      address: { street: '1 Arrakis Way', city: 'Arrakeen' },
+      publisher: book.publisher!.id,
+      tags: book.tags.getItems().map((tag) => `/tags/${tag.id}`),
+      reviews: [`/reviews/${book.reviews[0].id}`],
+    });
+    expect(Object.keys(document).slice(0, 3)).toEqual(['@id', '@type', 'id']);
+  });
+
+  it('never includes hidden properties (entity or embeddable), whatever the groups', async () => {
+    const book = await ctx.orm.em.fork().findOneOrFail(Book, bookId);
+    for (const groups of [undefined, ['admin'], []]) {
+      const json = JSON.stringify(ctx.serializer.serialize(book, { groups }));
+      expect(json).not.toContain('s3cr3t');
+      expect(json).not.toContain('secret');
+      expect(json).not.toContain('doorCode');
+    }
+  });
+
+  it('keeps the scalar properties exactly as MikroORM serialize() gives them', async () => {
+    const book = await ctx.orm.em.fork().findOneOrFail(Book, bookId);
+    const ours = ctx.serializer.serialize(book);
+    const theirs = JSON.parse(JSON.stringify(wrap(book).serialize()));
+    const relations = ['publisher', 'tags', 'reviews'];
+    const strip = (doc: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(doc).filter(([key]) => !key.startsWith('@') && !relations.includes(key)));
+    expect(strip(ours)).toEqual(strip(theirs));
+  });
+
+  it('omits uninitialized collections and writes unloaded to-one relations as IRIs', async () => {
+    const em = ctx.orm.em.fork();
+    const book = await em.findOneOrFail(Book, bookId);
+    const document = ctx.serializer.serialize(book);
+    expect(document).not.toHaveProperty('tags');
+    expect(document).not.toHaveProperty('reviews');
+    const review = await em.findOneOrFail(Review, { book: bookId });
+    expect(ctx.serializer.serialize(review)).toEqual({
+      '@id': `/reviews/${review.id}`,
+      '@type': 'Review',
+      id: review.id,
+      book: `/books/${bookId}`,
+      rating: 5,
+      body: 'Great',
+    });
+  });
+
+  it('applies serialization groups like MikroORM: grouped properties need a matching group', async () => {
+    const book = await ctx.orm.em.fork().findOneOrFail(Book, bookId);
+    expect(ctx.serializer.serialize(book, { groups: ['public'] })).not.toHaveProperty('internalNote');
+    expect(ctx.serializer.serialize(book, { groups: ['admin'] })).toHaveProperty('internalNote', 'reprint');
+    const grouped = serialize(book, { groups: ['public'] }) as Record<string, unknown>;
+    expect(grouped).not.toHaveProperty('internalNote');
+  });
+
+  it('serializes STI children with their own properties and the resource @type', async () => {
+    const em = ctx.orm.em.fork();
+    const dog = em.create(Dog, { name: 'Rex', breed: 'collie', kind: 'dog' });
+    await em.flush();
+    expect(ctx.serializer.serialize(dog)).toEqual({
+      '@id': `/animals/${dog.id}`,
+      '@type': 'Animal',
+      id: dog.id,
+      kind: 'dog',
+      name: 'Rex',
+      breed: 'collie',
+    });
+  });
+
+  it('serializes composite keys as properties and an IRI', () => {
+    const line = Object.assign(new OrderLine(), { orderId: 1, sku: 'X', quantity: 2 });
+    expect(ctx.serializer.serialize(line)).toEqual({ '@id': '/order-lines/orderId=1;sku=X', '@type': 'OrderLine', orderId: 1, sku: 'X', quantity: 2 });
+  });
+
+  it('refuses entities that are not resources', () => {
+    expect(() => ctx.serializer.serialize(Object.assign(new Publisher(), { id: 1 }))).toThrow('Publisher is not an @ApiResource() entity');
+  });
+});

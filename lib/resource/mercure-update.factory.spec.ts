@@ -1,0 +1,60 @@
+import { Book, Cat, Dog, Note, Notice, Tag } from '../orm/__fixtures__/entities';
+import { BASE_URL, createMercureTestContext, type MercureTestContext } from '../orm/__fixtures__/mercure-test-context';
+import { MercureUpdateFactory } from './mercure-update.factory';
+
+describe('MercureUpdateFactory', () => {
+  let ctx: MercureTestContext;
+  let factory: MercureUpdateFactory;
+  beforeAll(async () => {
+    ctx = await createMercureTestContext({ withoutListener: true });
+    factory = new MercureUpdateFactory(ctx.resources, ctx.iris, ctx.serializer);
+  });
+  afterAll(() => ctx.close());
+
+  const book = () => Object.assign(new Book(), { id: 3, title: 'Dune' });
+
+  it('publishes the JSON-LD document on the absolute IRI', () => {
+    const entity = book();
+    const { hub, update, iri, kind } = factory.create(entity, 'update')!;
+    expect({ hub, iri, kind }).toEqual({ hub: undefined, iri: '/books/3', kind: 'update' });
+    expect(update.topics).toEqual([`${BASE_URL}/books/3`]);
+    expect(update.data).toBe(JSON.stringify(ctx.serializer.serialize(entity)));
+    expect(update.private).toBe(false);
+    expect([update.id, update.type, update.retry]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('publishes exactly {"@id", "@type"} for a delete', () => {
+    expect(factory.create(book(), 'delete')!.update.data).toBe('{"@id":"/books/3","@type":"Book"}');
+    expect(factory.create(Object.assign(new Dog(), { id: 9 }), 'delete')!.update.data).toBe('{"@id":"/animals/9","@type":"Animal"}');
+  });
+
+  it('copies private, id, type, retry, hub and applies groups', () => {
+    const note = Object.assign(new Note(), { id: 2, text: 'hello', reviewer: 'ann' });
+    const { hub, update } = factory.create(note, 'create')!;
+    expect(hub).toBe('audit');
+    expect(update).toMatchObject({ private: true, id: 'urn:note:2', type: 'note', retry: 2500, topics: [`${BASE_URL}/secret-notes/2`] });
+    expect(JSON.parse(update.data)).toEqual({ '@id': '/secret-notes/2', '@type': 'Note', id: 2, text: 'hello' });
+    expect(factory.create(note, 'delete')!.update).toMatchObject({ private: true, data: '{"@id":"/secret-notes/2","@type":"Note"}' });
+  });
+
+  it('resolves relative topics against the base URL and keeps the others', () => {
+    const cat = Object.assign(new Cat(), { id: 1, name: 'Tom', kind: 'cat' });
+    expect(factory.create(cat, 'create')!.update.topics).toEqual([`${BASE_URL}/cats`, 'urn:cats']);
+  });
+
+  it('lets a mercure function decide per entity, and a data function replace the payload', () => {
+    const notice = Object.assign(new Notice(), { id: 4, headline: 'Hi', published: false });
+    expect(factory.create(notice, 'create')).toBeUndefined();
+    notice.published = true;
+    const { update } = factory.create(notice, 'create')!;
+    expect(update.topics).toEqual([`${BASE_URL}/notices/4`, `${BASE_URL}/notices`]);
+    expect(update.data).toBe('{"headline":"Hi","kind":"create","iri":"/notices/4"}');
+  });
+
+  it('publishes nothing for resources without mercure', () => {
+    expect(factory.publishesClass(Tag)).toBe(false);
+    expect(factory.publishesClass(Book)).toBe(true);
+    expect(factory.publishesClass(Dog)).toBe(true);
+    expect(factory.create(Object.assign(new Tag(), { id: 1, name: 'x' }), 'create')).toBeUndefined();
+  });
+});

@@ -1,0 +1,101 @@
+import { Injectable } from '@nestjs/common';
+import { Update } from '../publisher/update';
+import type { EntityChangeKind, MercureDataContext, MercureResourceOptions } from './api-resource.options';
+import { IriConverter } from './iri-converter';
+import { JsonLdSerializer } from './jsonld.serializer';
+import { ResourceMetadataRegistry } from './resource-metadata.registry';
+import type { ResourceMetadata } from './resource-metadata';
+import { validateMercureOptions } from './resource-options.validator';
+
+/** An update for one entity change, and where it goes. */
+export interface ResourceUpdate {
+  /** Name of the hub (`undefined`: the default hub). */
+  readonly hub: string | undefined;
+  readonly update: Update;
+  /** Relative IRI of the entity: the identity several changes of one entity are folded by. */
+  readonly iri: string;
+  readonly kind: EntityChangeKind;
+}
+
+/**
+ * Builds the Mercure update of an entity change according to its resource's `mercure` options:
+ * topic = the absolute IRI unless `topics` replaces it; data = the JSON-LD document (or `data`);
+ * a delete's data is exactly `{"@id": "<relative IRI>", "@type": "<shortName>"}`.
+ */
+@Injectable()
+export class MercureUpdateFactory {
+  private readonly staticOptions = new WeakMap<ResourceMetadata, MercureResourceOptions | false>();
+
+  constructor(
+    private readonly resources: ResourceMetadataRegistry,
+    private readonly iris: IriConverter,
+    private readonly serializer: JsonLdSerializer,
+  ) {}
+
+  /** Whether changes of this class may publish (a `mercure` function still decides per entity). */
+  publishesClass(entityClass: Function): boolean {
+    const resource = this.resources.getByClass(entityClass);
+    return resource !== undefined && resource.options.mercure !== undefined && resource.options.mercure !== false;
+  }
+
+  /** The update of this change, or undefined when the entity publishes nothing. */
+  create(entity: object, kind: EntityChangeKind): ResourceUpdate | undefined {
+    const resource = this.resources.getByEntity(entity);
+    const options = resource && this.mercureOptions(resource, entity);
+    if (!resource || !options) {
+      return undefined;
+    }
+    const iri = this.iris.getIri(entity);
+    const topics = this.topics(options, entity, iri);
+    const data =
+      kind === 'delete'
+        ? JSON.stringify({ '@id': iri, '@type': resource.shortName })
+        : this.data(options, entity, { kind, iri, topics, jsonLd: () => this.serializer.serialize(entity, { groups: options.groups }) });
+    const update = new Update(topics, data, {
+      private: options.private,
+      id: typeof options.id === 'function' ? options.id(entity) : options.id,
+      type: options.type,
+      retry: options.retry,
+    });
+    return { hub: options.hub, update, iri, kind };
+  }
+
+  private mercureOptions(resource: ResourceMetadata, entity: object): MercureResourceOptions | undefined {
+    const setting = resource.options.mercure;
+    if (typeof setting === 'function') {
+      const decided = setting(entity);
+      if (decided === false) {
+        return undefined;
+      }
+      const options = decided === true ? {} : decided;
+      validateMercureOptions(resource.className, options);
+      return options;
+    }
+    let options = this.staticOptions.get(resource);
+    if (options === undefined) {
+      options = setting === true ? {} : setting || false;
+      this.staticOptions.set(resource, options);
+    }
+    return options || undefined;
+  }
+
+  private topics(options: MercureResourceOptions, entity: object, iri: string): string[] {
+    const given = typeof options.topics === 'function' ? options.topics(entity) : options.topics;
+    if (given === undefined) {
+      return [this.iris.toAbsolute(iri)];
+    }
+    const topics = (Array.isArray(given) ? given : [given]).map((topic) => (topic.startsWith('/') ? this.iris.toAbsolute(topic) : topic));
+    if (topics.length === 0) {
+      throw new Error(`The mercure "topics" of ${entity.constructor.name} gave no topic for ${iri}`);
+    }
+    return topics;
+  }
+
+  private data(options: MercureResourceOptions, entity: object, context: MercureDataContext): string {
+    if (!options.data) {
+      return JSON.stringify(context.jsonLd());
+    }
+    const payload = options.data(entity, context);
+    return typeof payload === 'string' ? payload : (JSON.stringify(payload) ?? '');
+  }
+}
