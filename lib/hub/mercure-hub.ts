@@ -549,8 +549,7 @@ export class MercureHub implements LocalHub {
       throw new HttpError(503, 'The update could not be dispatched');
     }
     if (res.headersSent) return;
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end(update.id);
+    sendText(res, 200, update.id, { 'Cache-Control': 'no-store' });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -635,12 +634,14 @@ export class MercureHub implements LocalHub {
         subscriptions: all.filter((s) => topic === undefined || s.topic === topic).map((s) => subscriptionDocument(s, true)),
       };
     }
+    const json = JSON.stringify(body);
     res.writeHead(200, {
       'Content-Type': 'application/ld+json',
+      'Content-Length': String(Buffer.byteLength(json)),
       'Cache-Control': 'must-revalidate',
       ETag: JSON.stringify(headerSafe(lastEventID)),
     });
-    res.end(JSON.stringify(body));
+    res.end(json);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -739,8 +740,7 @@ export class MercureHub implements LocalHub {
       res.destroy();
       return;
     }
-    res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end(message + '\n');
+    sendText(res, status, message + '\n', headers);
   }
 }
 
@@ -750,6 +750,15 @@ interface Round {
   frame: Buffer | undefined;
   /** Private-update decisions per `mercure.subscribe` set, for this update. */
   auth: Map<string, boolean> | undefined;
+}
+
+function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(text)),
+  });
+  res.end(text);
 }
 
 function subscriptionDocument(info: SubscriptionInfo, active: boolean): Record<string, unknown> {

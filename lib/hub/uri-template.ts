@@ -31,6 +31,7 @@ const DIGIT = '0123456789';
 const HEXDIG = DIGIT + 'ABCDEFabcdef';
 const UNRESERVED = ALPHA + DIGIT + '-._~';
 const RESERVED = ":/?#[]@!$&'()*+,;=";
+const LENIENT = "!'()*";
 const VARCHAR = ALPHA + DIGIT + '_.%';
 
 const HEX_CLASS = charClass(HEXDIG, false);
@@ -118,13 +119,23 @@ function expressionNode(expression: string): Node | undefined {
   const anyExplode = specs.some((s) => s.explode);
   // Characters a single value may contain: list items are joined with ",", and exploded
   // associative arrays produce "key=value" pairs.
-  const valueChars = op.reserved ? UNRESERVED + RESERVED : UNRESERVED + ',' + (anyExplode && !op.named ? '=' : '');
+  // `!'()*` are tolerated unencoded: encodeURIComponent-based expanders leave them as is.
+  const valueChars = op.reserved
+    ? UNRESERVED + RESERVED
+    : UNRESERVED + LENIENT + ',' + (anyExplode && !op.named ? '=' : '');
   const value = star(unit(valueChars));
   if (!op.named) {
-    // first, then values joined with sep; the separator is a value character for "", "+", "#"
-    // and "." (the dot is unreserved), so only "/" needs it spelled out.
-    const body = op.sep === '/' ? star(alt(unit(valueChars), lit('/'))) : value;
-    return op.first === '' ? body : opt(cat(lit(op.first), body));
+    // first, then the values of the defined variables joined with sep. The separator is a value
+    // character for "", "+", "#" and "." (the dot is unreserved); for "/" it is not, so the number
+    // of segments is bounded by the number of variables unless one is exploded.
+    if (op.sep !== '/') return op.first === '' ? value : opt(cat(lit(op.first), value));
+    let rest: Node = cat();
+    if (anyExplode) {
+      rest = star(cat(lit('/'), value));
+    } else {
+      for (let i = 1; i < specs.length; i++) rest = opt(cat(lit('/'), value, rest));
+    }
+    return opt(cat(lit('/'), value, rest));
   }
   const names: Node[] = specs.map((s) => lit(s.name));
   if (anyExplode) names.push(plus(unit(UNRESERVED))); // keys of an exploded associative array

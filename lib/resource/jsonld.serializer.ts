@@ -25,7 +25,9 @@ const TO_MANY: readonly string[] = [ReferenceKind.ONE_TO_MANY, ReferenceKind.MAN
  *
  * Properties follow MikroORM's `serialize()` rules: hidden properties never appear, `_`-prefixed
  * ones neither, `groups`, `serializedName`, custom `serializer`s and custom types' `toJSON` apply,
- * unloaded lazy properties and uninitialized collections are left out. Relations are not embedded:
+ * unloaded lazy properties and uninitialized collections are left out. A stored property never
+ * set (a new entity's optional field) is `null`, as a fresh load gives it, so the update sent after
+ * a create matches `GET`. Relations are not embedded:
  * a related `@ApiResource` entity becomes its IRI (a collection an array of IRIs), any other
  * entity its primary key. Dates become ISO strings, embeddables objects.
  */
@@ -60,9 +62,13 @@ export class JsonLdSerializer {
       if (!isVisible(prop, groups)) {
         continue;
       }
-      const raw = prop.getterName ? callGetter(source, prop.getterName as string) : source[prop.name];
+      let raw = prop.getterName ? callGetter(source, prop.getterName as string) : source[prop.name];
       if (raw === undefined) {
-        continue; // not loaded (lazy property, uninitialized inverse side) or never set
+        if (!holdsNullWhenUnset(prop)) {
+          continue; // not loaded (lazy), computed on load (formula), or not stored at all
+        }
+        // Never set on a new entity: the row holds NULL, and a fresh load says `null`.
+        raw = null;
       }
       const value = prop.serializer ? prop.serializer(raw) : this.convert(prop, raw, platform, groups);
       if (value !== undefined) {
@@ -142,6 +148,11 @@ function orderedProps(meta: EntityMetadata): EntityProperty[] {
     orderCache.set(meta, props);
   }
   return props;
+}
+
+/** Whether an unset (`undefined`) value of this property is stored, hence loaded, as `null`. */
+function holdsNullWhenUnset(prop: EntityProperty): boolean {
+  return !TO_MANY.includes(prop.kind) && !prop.lazy && !prop.formula && prop.persist !== false && !prop.getter && !prop.getterName;
 }
 
 function isVisible(prop: EntityProperty, groups: readonly string[] | undefined): boolean {

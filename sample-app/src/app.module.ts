@@ -6,6 +6,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { MercureHubModule, MercureModule } from 'nestjs-mercure';
 import { Book } from './books/book.entity';
 import { BooksController } from './books/books.controller';
+import { PageController } from './page/page.controller';
 import type { SampleAppConfig } from './config';
 import { Review } from './reviews/review.entity';
 import { ReviewsController } from './reviews/reviews.controller';
@@ -51,7 +52,7 @@ export class AppModule {
             ]
           : []),
       ],
-      controllers: [BooksController, ReviewsController],
+      controllers: [BooksController, ReviewsController, PageController],
       providers: [SchemaInitializer],
     };
   }

@@ -1,0 +1,87 @@
+/**
+ * Cost of the Mercure listener on `em.flush()`: 1,000 changed `@ApiResource({ mercure: true })`
+ * entities (inserts, then updates) flushed on libsql in memory, with and without the listener.
+ * The hub side is a real HubPublisher + PublishQueue over a transport that answers at once; the
+ * queue is drained between rounds, outside the timed part, so each round times the flush alone.
+ * Target: the listener adds at most 20 % (ratio <= 1.2).
+ */
+import { performance } from 'perf_hooks';
+import { Book } from '../lib/orm/__fixtures__/entities';
+import { createMercureTestContext, type MercureTestContext } from '../lib/orm/__fixtures__/mercure-test-context';
+import type { PublishTransport } from '../lib/publisher/publish-transport';
+
+const ENTITIES = 1000;
+const WARMUP_ROUNDS = 3;
+const ROUNDS = 11;
+
+const immediateTransport: PublishTransport = { send: async () => 'urn:uuid:bench' };
+
+interface RoundTimes {
+  insert: number;
+  update: number;
+}
+
+async function round(ctx: MercureTestContext, salt: number): Promise<RoundTimes> {
+  const em = ctx.orm.em.fork();
+  const books = Array.from({ length: ENTITIES }, (_, i) =>
+    em.create(Book, { title: `Book ${i}`, author: 'Bench', isbn: `978-${salt}-${i}`, publishedAt: new Date(1_700_000_000_000 + i) }),
+  );
+  let start = performance.now();
+  await em.flush();
+  const insert = performance.now() - start;
+  await ctx.drain();
+
+  books.forEach((book, i) => (book.title = `Book ${i} (rev ${salt})`));
+  start = performance.now();
+  await em.flush();
+  const update = performance.now() - start;
+  await ctx.drain();
+  return { insert, update };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export async function run(): Promise<void> {
+  const without = await createMercureTestContext({ withoutListener: true, transport: immediateTransport });
+  const withListener = await createMercureTestContext({ transport: immediateTransport });
+  const times = { without: [] as RoundTimes[], with: [] as RoundTimes[] };
+  try {
+    // Alternate the two setups so that drift (GC, JIT, CPU frequency) hits both alike.
+    for (let i = 0; i < WARMUP_ROUNDS + ROUNDS; i++) {
+      const a = await round(without, i);
+      const b = await round(withListener, i);
+      if (i >= WARMUP_ROUNDS) {
+        times.without.push(a);
+        times.with.push(b);
+      }
+    }
+  } finally {
+    await without.close();
+    await withListener.close();
+  }
+
+  const rows = (['insert', 'update'] as const).map((op) => {
+    const base = median(times.without.map((t) => t[op]));
+    const listened = median(times.with.map((t) => t[op]));
+    return {
+      operation: `flush ${ENTITIES} ${op}s`,
+      'without listener (ms, median)': +base.toFixed(2),
+      'with listener (ms, median)': +listened.toFixed(2),
+      ratio: +(listened / base).toFixed(3),
+      'target ratio': 1.2,
+    };
+  });
+  console.log(`em.flush() with and without the Mercure listener (libsql :memory:, ${ROUNDS} rounds after ${WARMUP_ROUNDS} warm-up)`);
+  console.table(rows);
+}
+
+if (require.main === module) {
+  run().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
