@@ -1,14 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { MikroORM } from '@mikro-orm/core';
-import { MERCURE_MODULE_OPTIONS } from '../mercure.constants';
+import { MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
 import { HubRegistry } from '../publisher/hub-registry';
 import { HubDeliveryError, type PublishTransport } from '../publisher/publish-transport';
 import type { Update } from '../publisher/update';
 import { IriConverter } from '../resource/iri-converter';
-import { JsonLdSerializer } from '../resource/jsonld.serializer';
-import { MercureUpdateFactory } from '../resource/mercure-update.factory';
-import { ResourceMetadataRegistry } from '../resource/resource-metadata.registry';
+import { mercureResourceProviders } from '../resource/resource.providers';
 import { Book, Cat, Dog, Note, Notice, Publisher, Tag } from './__fixtures__/entities';
 import { BASE_URL, createMercureTestContext, type MercureTestContext } from './__fixtures__/mercure-test-context';
 import { defineTransactionScenarios } from './__fixtures__/transaction-scenarios';
@@ -126,12 +124,12 @@ describe('MercureFlushListener (libsql)', () => {
 
     it('logs and skips an update that cannot be built, without failing the flush', async () => {
       const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
-      const serialize = ctx.serializer.serialize.bind(ctx.serializer);
-      const broken = jest.spyOn(ctx.serializer, 'serialize').mockImplementation((entity, options) => {
+      const serialize = ctx.serializer.serializeResource.bind(ctx.serializer);
+      const broken = jest.spyOn(ctx.serializer, 'serializeResource').mockImplementation((entity, ...rest) => {
         if ((entity as Book).title === 'Boom') {
           throw new Error('serializer fails');
         }
-        return serialize(entity, options);
+        return serialize(entity, ...rest);
       });
       try {
         const em = ctx.orm.em.fork();
@@ -232,12 +230,8 @@ describe('MercureFlushListener dependency injection', () => {
         providers: [
           { provide: MikroORM, useValue: ctx.orm },
           { provide: HubRegistry, useValue: ctx.hubs },
-          { provide: MERCURE_MODULE_OPTIONS, useValue: { baseUrl: BASE_URL } },
-          ResourceMetadataRegistry,
-          IriConverter,
-          JsonLdSerializer,
-          MercureUpdateFactory,
-          MercureFlushListener,
+          { provide: MERCURE_RESOLVED_OPTIONS, useValue: { baseUrl: BASE_URL, delivery: { waitForDelivery: false } } },
+          ...mercureResourceProviders,
         ],
       }).compile();
       await moduleRef.init();

@@ -2,8 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/core';
 import type { EventSubscriber, FlushEventArgs, TransactionEventArgs, UnitOfWork } from '@mikro-orm/core';
-import { MERCURE_MODULE_OPTIONS } from '../mercure.constants';
-import type { MercureModuleOptions } from '../mercure.options';
+import { MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
 import { HubRegistry } from '../publisher/hub-registry';
 import type { EntityChangeKind } from '../resource/api-resource.options';
 import { MercureUpdateFactory, type ResourceUpdate } from '../resource/mercure-update.factory';
@@ -32,7 +31,7 @@ import { TransactionUpdateBuffer } from './transaction-update-buffer';
  * rejects if one could not be delivered; the data is committed by then.
  *
  * Needs from the module: `MikroORM`, `ResourceMetadataRegistry`, `MercureUpdateFactory`,
- * `HubRegistry`, and the options under `MERCURE_MODULE_OPTIONS`.
+ * `HubRegistry`, and the options under `MERCURE_RESOLVED_OPTIONS` (see `resource.providers.ts`).
  */
 @Injectable()
 export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnModuleDestroy {
@@ -50,7 +49,8 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     private readonly resources: ResourceMetadataRegistry,
     private readonly updates: MercureUpdateFactory,
     private readonly hubs: HubRegistry,
-    @Inject(MERCURE_MODULE_OPTIONS) options: MercureModuleOptions,
+    /** The module's options; only `delivery.waitForDelivery` is read. */
+    @Inject(MERCURE_RESOLVED_OPTIONS) options: { delivery?: { waitForDelivery?: boolean } },
   ) {
     this.waitForDelivery = options.delivery?.waitForDelivery ?? false;
   }

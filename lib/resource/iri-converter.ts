@@ -1,8 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Reference, ReferenceKind } from '@mikro-orm/core';
 import type { EntityMetadata, EntityProperty } from '@mikro-orm/core';
-import { MERCURE_MODULE_OPTIONS } from '../mercure.constants';
-import type { MercureModuleOptions } from '../mercure.options';
+import { MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
 import { ResourceMetadataRegistry } from './resource-metadata.registry';
 import type { ResourceMetadata } from './resource-metadata';
 
@@ -31,14 +30,28 @@ export class IriConverter {
 
   constructor(
     private readonly resources: ResourceMetadataRegistry,
-    @Optional() @Inject(MERCURE_MODULE_OPTIONS) options?: Pick<MercureModuleOptions, 'baseUrl'>,
+    /** The module's options; only `baseUrl` (the base of absolute IRIs) is read. */
+    @Optional() @Inject(MERCURE_RESOLVED_OPTIONS) options?: { baseUrl?: string },
   ) {
     this.baseUrl = options?.baseUrl?.replace(/\/+$/, '') || undefined;
   }
 
   /** Relative IRI of a managed entity, e.g. `/books/1`; throws for non-resources and unsaved entities. */
   getIri(entity: object): string {
-    const resource = this.resourceOf(entity.constructor);
+    return this.getIriOfResource(entity, this.resourceOf(entity.constructor));
+  }
+
+  /** @internal `getIri` for callers that already resolved the entity's resource. */
+  getIriOfResource(entity: object, resource: ResourceMetadata): string {
+    const meta = resource.entityMeta;
+    if (meta.primaryKeys.length === 1) {
+      // The common case, kept cheap: it runs for every published entity and every related one.
+      const name = meta.primaryKeys[0] as string;
+      const value = (entity as Record<string, unknown>)[name];
+      if (typeof value === 'number' || (typeof value === 'string' && value !== '')) {
+        return `${resource.path}/${encodeURIComponent(value)}`;
+      }
+    }
     return `${resource.path}/${this.formatId(resource, (name) => (entity as Record<string, unknown>)[name])}`;
   }
 

@@ -3,6 +3,7 @@ import { MikroORM, Reference, ReferenceKind, ScalarReference } from '@mikro-orm/
 import type { EntityMetadata, EntityProperty, Platform } from '@mikro-orm/core';
 import { IriConverter } from './iri-converter';
 import { ResourceMetadataRegistry } from './resource-metadata.registry';
+import type { ResourceMetadata } from './resource-metadata';
 
 /** A JSON-LD item: `@id` (relative IRI) and `@type` (short name) first, then the properties. */
 export interface JsonLdDocument {
@@ -16,8 +17,22 @@ export interface JsonLdSerializeOptions {
   groups?: readonly string[];
 }
 
-const TO_ONE: readonly string[] = [ReferenceKind.MANY_TO_ONE, ReferenceKind.ONE_TO_ONE];
-const TO_MANY: readonly string[] = [ReferenceKind.ONE_TO_MANY, ReferenceKind.MANY_TO_MANY];
+enum ValueKind {
+  Scalar,
+  Primary,
+  ToOne,
+  ToMany,
+  Embedded,
+}
+
+/** How one visible property is written; computed once per entity class and groups. */
+interface PropertyPlan {
+  readonly prop: EntityProperty;
+  readonly key: string;
+  readonly kind: ValueKind;
+  /** An unset (`undefined`) value is stored, hence loaded, as `null`. */
+  readonly nullWhenUnset: boolean;
+}
 
 /**
  * Turns an `@ApiResource` entity into its JSON-LD document. Controllers return it and the Mercure
@@ -27,12 +42,15 @@ const TO_MANY: readonly string[] = [ReferenceKind.ONE_TO_MANY, ReferenceKind.MAN
  * ones neither, `groups`, `serializedName`, custom `serializer`s and custom types' `toJSON` apply,
  * unloaded lazy properties and uninitialized collections are left out. A stored property never
  * set (a new entity's optional field) is `null`, as a fresh load gives it, so the update sent after
- * a create matches `GET`. Relations are not embedded:
- * a related `@ApiResource` entity becomes its IRI (a collection an array of IRIs), any other
- * entity its primary key. Dates become ISO strings, embeddables objects.
+ * a create matches `GET`. Relations are not embedded: a related `@ApiResource` entity becomes its
+ * IRI (a collection an array of IRIs), any other entity its primary key. Dates become ISO strings,
+ * embeddables objects. Primary keys come first, then the declaration order.
  */
 @Injectable()
 export class JsonLdSerializer {
+  private platform?: Platform;
+  private readonly plans = new WeakMap<EntityMetadata, Map<string, PropertyPlan[]>>();
+
   constructor(
     private readonly orm: MikroORM,
     private readonly resources: ResourceMetadataRegistry,
@@ -44,10 +62,15 @@ export class JsonLdSerializer {
     if (!resource) {
       throw new Error(`${entity.constructor.name} is not an @ApiResource() entity`);
     }
-    const document: JsonLdDocument = { '@id': this.iris.getIri(entity), '@type': resource.shortName };
+    return this.serializeResource(entity, resource, this.iris.getIri(entity), options.groups);
+  }
+
+  /** @internal For callers that already resolved the resource and the IRI (the update factory). */
+  serializeResource(entity: object, resource: ResourceMetadata, iri: string, groups?: readonly string[]): JsonLdDocument {
+    const document: JsonLdDocument = { '@id': iri, '@type': resource.shortName };
     // The entity's own class metadata: an STI child has more properties than its resource class.
     const meta = this.resources.getEntityMeta(entity.constructor) ?? resource.entityMeta;
-    this.writeProperties(entity as Record<string, unknown>, meta, options.groups, document);
+    this.writeProperties(entity as Record<string, unknown>, meta, groups, document);
     return document;
   }
 
@@ -57,54 +80,49 @@ export class JsonLdSerializer {
     groups: readonly string[] | undefined,
     target: Record<string, unknown>,
   ): void {
-    const platform = this.orm.em.getPlatform();
-    for (const prop of orderedProps(meta)) {
-      if (!isVisible(prop, groups)) {
-        continue;
-      }
+    for (const plan of this.planOf(meta, groups)) {
+      const prop = plan.prop;
       let raw = prop.getterName ? callGetter(source, prop.getterName as string) : source[prop.name];
       if (raw === undefined) {
-        if (!holdsNullWhenUnset(prop)) {
+        if (!plan.nullWhenUnset) {
           continue; // not loaded (lazy), computed on load (formula), or not stored at all
         }
-        // Never set on a new entity: the row holds NULL, and a fresh load says `null`.
-        raw = null;
+        raw = null; // never set on a new entity: the row holds NULL, and a fresh load says `null`
       }
-      const value = prop.serializer ? prop.serializer(raw) : this.convert(prop, raw, platform, groups);
+      const value = prop.serializer ? prop.serializer(raw) : this.convert(plan, raw, groups);
       if (value !== undefined) {
-        target[prop.serializedName ?? (prop.primary ? platform.getSerializedPrimaryKeyField(prop.name) : prop.name)] = value;
+        target[plan.key] = value;
       }
     }
   }
 
-  private convert(prop: EntityProperty, raw: unknown, platform: Platform, groups: readonly string[] | undefined): unknown {
-    if (TO_ONE.includes(prop.kind)) {
-      return raw === null ? null : this.relatedValue(Reference.unwrapReference(raw as object), platform);
-    }
-    if (TO_MANY.includes(prop.kind)) {
-      const collection = raw as { isInitialized(): boolean; getItems(check?: boolean): object[] };
-      if (!collection.isInitialized()) {
-        return undefined;
+  private convert(plan: PropertyPlan, raw: unknown, groups: readonly string[] | undefined): unknown {
+    switch (plan.kind) {
+      case ValueKind.ToOne:
+        return raw === null ? null : this.relatedValue(Reference.unwrapReference(raw as object));
+      case ValueKind.ToMany: {
+        const collection = raw as { isInitialized(): boolean; getItems(check?: boolean): object[] };
+        return collection.isInitialized() ? collection.getItems(false).map((item) => this.relatedValue(item)) : undefined;
       }
-      return collection.getItems(false).map((item) => this.relatedValue(item, platform));
     }
     const value = raw instanceof ScalarReference ? raw.unwrap() : raw;
     if (value === null) {
       return null;
     }
-    if (prop.kind === ReferenceKind.EMBEDDED) {
-      return Array.isArray(value)
-        ? value.map((item) => this.embeddable(item, prop, platform, groups))
-        : this.embeddable(value, prop, platform, groups);
+    if (plan.kind === ValueKind.Embedded) {
+      return Array.isArray(value) ? value.map((item) => this.embeddable(item, plan.prop, groups)) : this.embeddable(value, plan.prop, groups);
     }
-    const json = prop.customType ? prop.customType.toJSON(value, platform) : value;
-    if (prop.primary) {
-      return platform.normalizePrimaryKey(json as never);
+    const json = plan.prop.customType ? plan.prop.customType.toJSON(value, this.getPlatform()) : value;
+    if (plan.kind === ValueKind.Primary) {
+      return this.getPlatform().normalizePrimaryKey(json as never);
     }
-    return plainScalar(json);
+    if (json instanceof Date) {
+      return json.toISOString();
+    }
+    return typeof json === 'bigint' ? json.toString() : json;
   }
 
-  private relatedValue(related: object, platform: Platform): unknown {
+  private relatedValue(related: object): unknown {
     if (this.resources.getByEntity(related)) {
       return this.iris.getIri(related);
     }
@@ -116,43 +134,78 @@ export class JsonLdSerializer {
     const keyValue = (name: string): unknown => {
       const value = (related as Record<string, unknown>)[name];
       return value !== null && typeof value === 'object' && !(value instanceof Date)
-        ? this.relatedValue(Reference.unwrapReference(value), platform)
-        : platform.normalizePrimaryKey(value as never);
+        ? this.relatedValue(Reference.unwrapReference(value))
+        : this.getPlatform().normalizePrimaryKey(value as never);
     };
     return keys.length === 1 ? keyValue(keys[0]) : Object.fromEntries(keys.map((name) => [name, keyValue(name)]));
   }
 
-  private embeddable(value: unknown, prop: EntityProperty, platform: Platform, groups: readonly string[] | undefined): unknown {
+  private embeddable(value: unknown, prop: EntityProperty, groups: readonly string[] | undefined): unknown {
     if (value === null || typeof value !== 'object') {
       return value;
     }
     // Polymorphic embeddables: the instance's class decides which properties it has.
     const meta = this.resources.getEntityMeta(value.constructor) ?? prop.targetMeta;
     if (!meta) {
-      return plainScalar(value);
+      return value;
     }
     const result: Record<string, unknown> = {};
     this.writeProperties(value as Record<string, unknown>, meta, groups, result);
     return result;
   }
-}
 
-const orderCache = new WeakMap<EntityMetadata, EntityProperty[]>();
-
-/** Primary keys first, then the declaration order; flattened embedded columns are skipped. */
-function orderedProps(meta: EntityMetadata): EntityProperty[] {
-  let props = orderCache.get(meta);
-  if (!props) {
-    const all = Object.values(meta.properties as Record<string, EntityProperty>).filter((prop) => !prop.embedded);
-    props = [...all.filter((prop) => prop.primary), ...all.filter((prop) => !prop.primary)];
-    orderCache.set(meta, props);
+  private planOf(meta: EntityMetadata, groups: readonly string[] | undefined): PropertyPlan[] {
+    let byGroups = this.plans.get(meta);
+    if (!byGroups) {
+      byGroups = new Map();
+      this.plans.set(meta, byGroups);
+    }
+    // `undefined` (no filtering) and `[]` (only ungrouped properties) differ, as in MikroORM.
+    const groupsKey = groups ? groups.join('\u0000') : '\u0001all';
+    let plan = byGroups.get(groupsKey);
+    if (!plan) {
+      plan = this.buildPlan(meta, groups);
+      byGroups.set(groupsKey, plan);
+    }
+    return plan;
   }
-  return props;
+
+  private buildPlan(meta: EntityMetadata, groups: readonly string[] | undefined): PropertyPlan[] {
+    const platform = this.getPlatform();
+    // Flattened columns of inline embeddables (`prop.embedded`) belong to their embeddable.
+    const props = Object.values(meta.properties as Record<string, EntityProperty>).filter((prop) => !prop.embedded);
+    return [...props.filter((prop) => prop.primary), ...props.filter((prop) => !prop.primary)]
+      .filter((prop) => isVisible(prop, groups))
+      .map((prop) => {
+        const kind = valueKindOf(prop);
+        return {
+          prop,
+          kind,
+          key: prop.serializedName ?? (prop.primary ? platform.getSerializedPrimaryKeyField(prop.name) : prop.name),
+          nullWhenUnset:
+            kind !== ValueKind.ToMany && !prop.lazy && !prop.formula && prop.persist !== false && !prop.getter && !prop.getterName,
+        };
+      });
+  }
+
+  private getPlatform(): Platform {
+    return (this.platform ??= this.orm.em.getPlatform());
+  }
 }
 
-/** Whether an unset (`undefined`) value of this property is stored, hence loaded, as `null`. */
-function holdsNullWhenUnset(prop: EntityProperty): boolean {
-  return !TO_MANY.includes(prop.kind) && !prop.lazy && !prop.formula && prop.persist !== false && !prop.getter && !prop.getterName;
+function valueKindOf(prop: EntityProperty): ValueKind {
+  switch (prop.kind) {
+    case ReferenceKind.MANY_TO_ONE:
+    case ReferenceKind.ONE_TO_ONE:
+      return ValueKind.ToOne;
+    case ReferenceKind.ONE_TO_MANY:
+    case ReferenceKind.MANY_TO_MANY:
+      return ValueKind.ToMany;
+    case ReferenceKind.EMBEDDED:
+      return ValueKind.Embedded;
+    default:
+      return prop.primary ? ValueKind.Primary : ValueKind.Scalar;
+  }
 }
 
 function isVisible(prop: EntityProperty, groups: readonly string[] | undefined): boolean {
@@ -171,15 +224,4 @@ function isVisible(prop: EntityProperty, groups: readonly string[] | undefined):
 function callGetter(source: Record<string, unknown>, name: string): unknown {
   const getter = source[name];
   return typeof getter === 'function' ? getter.call(source) : undefined;
-}
-
-/** What JSON.stringify would produce for the values it cannot represent as they are. */
-function plainScalar(value: unknown): unknown {
-  if (value instanceof Date) {
-    return value.toISOString();
-  }
-  if (typeof value === 'bigint') {
-    return value.toString();
-  }
-  return value;
 }

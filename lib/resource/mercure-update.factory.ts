@@ -45,12 +45,12 @@ export class MercureUpdateFactory {
     if (!resource || !options) {
       return undefined;
     }
-    const iri = this.iris.getIri(entity);
+    const iri = this.iris.getIriOfResource(entity, resource);
     const topics = this.topics(options, entity, iri);
     const data =
       kind === 'delete'
         ? JSON.stringify({ '@id': iri, '@type': resource.shortName })
-        : this.data(options, entity, { kind, iri, topics, jsonLd: () => this.serializer.serialize(entity, { groups: options.groups }) });
+        : this.data(options, entity, { kind, iri, topics, jsonLd: () => this.serializer.serializeResource(entity, resource, iri, options.groups) });
     const update = new Update(topics, data, {
       private: options.private,
       id: typeof options.id === 'function' ? options.id(entity) : options.id,

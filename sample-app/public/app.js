@@ -393,7 +393,7 @@
     const time = document.createElement('time');
     const now = new Date();
     time.dateTime = now.toISOString();
-    time.textContent = now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    time.textContent = now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
     const text_ = document.createElement('span');
     text_.textContent = text;
     item.append(time, text_);
@@ -433,7 +433,7 @@
     el.formTitle.textContent = 'Add a book';
     el.submit.textContent = 'Add book';
     el.cancel.hidden = true;
-    el.form.classList.remove('editing');
+    el.form.closest('.panel').classList.remove('editing');
     showFormError('');
   }
 
@@ -448,7 +448,7 @@
     el.formTitle.textContent = 'Edit book';
     el.submit.textContent = 'Save changes';
     el.cancel.hidden = false;
-    el.form.classList.add('editing');
+    el.form.closest('.panel').classList.add('editing');
     showFormError('');
     el.form.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     el.title.focus();

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'crypto';
+import { generateKeyPairSync, KeyObject } from 'crypto';
 import { SignJWT } from 'jose';
 import {
   makeToken,
@@ -205,7 +205,10 @@ describe('Publishing with RSA and EC keys', () => {
     ['ES256', 'ec', { namedCurve: 'P-256' }],
     ['EdDSA', 'ed25519', {}],
   ] as const)('verifies %s tokens with the public key and refuses the HMAC confusion', async (alg, type, params) => {
-    const { publicKey, privateKey } = generateKeyPairSync(type as 'rsa', { modulusLength: 2048, ...params } as never);
+    const { publicKey, privateKey } = generateKeyPairSync(type as 'rsa', { modulusLength: 2048, ...params } as never) as unknown as {
+      publicKey: KeyObject;
+      privateKey: KeyObject;
+    };
     const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const h = await startNestHub({ publisherJwt: { key: pem, algorithm: alg }, anonymous: true });
     try {

@@ -1,0 +1,48 @@
+// Module and options
+export { MercureModule } from './mercure.module';
+export type {
+  MercureModuleOptions,
+  MercureModuleAsyncOptions,
+  MercureOptionsFactory,
+  MercureHubOptions,
+  MercureJwtOptions,
+  MercureJwtSecretOptions,
+  MercureJwtTokenOptions,
+  MercureTokenFactory,
+  MercureDeliveryOptions,
+} from './mercure.options';
+export { MercureConfigurationError } from './mercure-options.resolver';
+export { MERCURE_MODULE_OPTIONS, MERCURE_LOCAL_HUB, DEFAULT_HUB_NAME, DEFAULT_HUB_PATH } from './mercure.constants';
+
+// Resources
+export { ApiResource } from './resource/api-resource.decorator';
+export type { ApiResourceOptions, MercureResourceOptions, MercureDataContext, EntityChangeKind } from './resource/api-resource.options';
+export { ApiResourceConfigError } from './resource/resource-options.validator';
+export { IriConverter } from './resource/iri-converter';
+export { JsonLdSerializer } from './resource/jsonld.serializer';
+export type { JsonLdDocument, JsonLdSerializeOptions } from './resource/jsonld.serializer';
+export { ResourceMetadataRegistry } from './resource/resource-metadata.registry';
+
+// Publishing
+export { Update } from './publisher/update';
+export type { UpdateOptions } from './publisher/update';
+export { HubPublisher } from './publisher/hub-publisher';
+export { HubRegistry } from './publisher/hub-registry';
+export { HubDeliveryError } from './publisher/publish-transport';
+export type { PublishTransport } from './publisher/publish-transport';
+
+// Discovery
+export { MercureDiscovery } from './discovery/mercure-discovery.decorator';
+
+// Embedded hub
+export { MercureHubModule } from './hub/mercure-hub.module';
+export { MercureHubConfigError } from './hub/mercure-hub.options';
+export type {
+  MercureHubModuleOptions,
+  MercureHubModuleAsyncOptions,
+  MercureHubOptionsFactory,
+  MercureHubJwtOptions,
+  MercureHubRedisTransportOptions,
+  HubJwtAlgorithm,
+} from './hub/mercure-hub.options';
+export type { HubTransport } from './hub/hub-transport';

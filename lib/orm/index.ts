@@ -1,0 +1,1 @@
+export { MercureFlushListener } from './mercure-flush.listener';

@@ -1,0 +1,12 @@
+export { ApiResource } from './api-resource.decorator';
+export type { ApiResourceOptions, EntityChangeKind, MercureDataContext, MercureResourceOptions } from './api-resource.options';
+export { ResourceMetadataRegistry } from './resource-metadata.registry';
+export type { ResourceMetadata } from './resource-metadata';
+export { ApiResourceConfigError } from './resource-options.validator';
+export { IriConverter } from './iri-converter';
+export type { IdentifierValue, ResourceIdentifier } from './iri-converter';
+export { JsonLdSerializer } from './jsonld.serializer';
+export type { JsonLdDocument, JsonLdSerializeOptions } from './jsonld.serializer';
+export { MercureUpdateFactory } from './mercure-update.factory';
+export type { ResourceUpdate } from './mercure-update.factory';
+export { defaultResourcePath } from './resource-naming';
