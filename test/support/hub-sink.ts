@@ -17,7 +17,12 @@ type Responder = (request: ReceivedPublish, index: number) => { status: number; 
  * 200 with a fresh `urn:uuid:` id unless told otherwise.
  */
 export class HubSink {
+  /** Publishes answered 200, in arrival order. */
   readonly received: ReceivedPublish[] = [];
+  /** Every request answered, whatever the status. */
+  answered = 0;
+  /** Headers of the last request, whatever the answer. */
+  lastHeaders?: IncomingMessage['headers'];
   private server?: Server;
   private waiters: { count: number; resolve: () => void }[] = [];
   private counter = 0;
@@ -82,8 +87,10 @@ export class HubSink {
         fields: [...new URLSearchParams(body).entries()],
       };
       const index = this.counter++;
+      this.lastHeaders = req.headers;
       const answer = this.responder(request, index);
       const reply = () => {
+        this.answered++;
         if (answer.status === 200) {
           this.received.push(request);
           this.waiters = this.waiters.filter((w) => (this.received.length >= w.count ? (w.resolve(), false) : true));
