@@ -6,13 +6,10 @@
  * flush alone: building the updates (snapshotting each entity's JSON-LD) and queueing them.
  *
  * The two setups alternate round by round and the ratio is taken per round, then the median, so
- * that drift of a shared machine (other processes, CPU frequency) hits both alike; a collection
- * is forced before each timed flush so that one setup does not pay for the other's garbage.
+ * that drift of a shared machine (other processes, CPU frequency) hits both alike.
  * Target: ratio <= 1.2.
  */
 import { performance } from 'perf_hooks';
-import { setFlagsFromString } from 'v8';
-import { runInNewContext } from 'vm';
 import { Book } from '../lib/orm/__fixtures__/entities';
 import { createMercureTestContext, type MercureTestContext } from '../lib/orm/__fixtures__/mercure-test-context';
 import type { PublishTransport } from '../lib/publisher/publish-transport';
@@ -22,9 +19,6 @@ const WARMUP_ROUNDS = 5;
 const ROUNDS = 25;
 
 const immediateTransport: PublishTransport = { send: async () => 'urn:uuid:bench' };
-
-setFlagsFromString('--expose-gc');
-const collectGarbage: () => void = runInNewContext('gc');
 
 interface RoundTimes {
   insert: number;
@@ -36,14 +30,12 @@ async function round(ctx: MercureTestContext, salt: number): Promise<RoundTimes>
   const books = Array.from({ length: ENTITIES }, (_, i) =>
     em.create(Book, { title: `Book ${i}`, author: 'Bench', isbn: `978-${salt}-${i}`, publishedAt: new Date(1_700_000_000_000 + i) }),
   );
-  collectGarbage();
   let start = performance.now();
   await em.flush();
   const insert = performance.now() - start;
   await ctx.drain();
 
   books.forEach((book, i) => (book.title = `Book ${i} (rev ${salt})`));
-  collectGarbage();
   start = performance.now();
   await em.flush();
   const update = performance.now() - start;

@@ -14,7 +14,8 @@ interface HeaderWritable {
 export function appendHeader(res: HeaderWritable, name: string, value: string): void {
   const current = res.getHeader?.(name);
   const values = current === undefined ? [] : Array.isArray(current) ? current.map(String) : [String(current)];
-  if (values.includes(value)) return;
+  // Values may already be joined into one string ("a, b"): look for ours inside them.
+  if (values.some((existing) => existing.includes(value))) return;
   const next = values.length ? [...values, value].join(', ') : value;
   if (res.setHeader) res.setHeader(name, next);
   else res.header?.(name, next);

@@ -47,6 +47,13 @@ export interface HubTransport {
   close(): Promise<void>;
 
   /**
+   * Resolves once every update stored before the call has been delivered to the listener. The hub
+   * calls it before a replay, so that an id the subscriber got from any instance is within reach
+   * of the cursor. Transports that deliver synchronously need not implement it.
+   */
+  catchUp?(): Promise<void>;
+
+  /**
    * Optional registry of the active subscriptions of every instance; without it, the
    * subscriptions API lists the subscriptions of this instance.
    */

@@ -248,16 +248,21 @@ export class MercureHub implements LocalHub {
     if (this.state === 'running' || this.state === 'starting' || this.state === 'new') this.state = 'closing';
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
+    const subscribers = [...this.subscribers];
     const closing: Promise<void>[] = [];
-    for (const sub of [...this.subscribers]) {
+    for (const sub of subscribers) {
       const res = sub.res;
-      if (!res.destroyed) {
-        closing.push(new Promise<void>((resolve) => res.once('close', () => resolve())));
-        res.end();
-        // The stream is over: do not keep the connection alive, so the server can close promptly.
-        res.socket?.end();
-      }
       this.removeSubscriber(sub);
+      if (res.destroyed) continue;
+      closing.push(new Promise<void>((resolve) => res.once('close', () => resolve())));
+      if (!res.headersSent) {
+        // Still replaying its history: it never got its stream.
+        this.sendError(res, new HttpError(503, 'The Mercure hub is shutting down'));
+      } else {
+        res.end();
+      }
+      // The stream is over: do not keep the connection alive, so the server can close promptly.
+      res.socket?.end();
     }
     if (closing.length > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -266,7 +271,7 @@ export class MercureHub implements LocalHub {
         new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000).unref())),
       ]);
       clearTimeout(timer);
-      for (const sub of this.subscribers) sub.res.destroy();
+      for (const sub of subscribers) sub.res.destroy();
     }
   }
 
@@ -296,7 +301,14 @@ export class MercureHub implements LocalHub {
       }
     }
     const claims = await this.authorizeSubscriber(req, query);
-    const requested = headerValue(req.headers['last-event-id']) ?? query.get('lastEventID') ?? undefined;
+    // The header wins over the query parameter; `Last-Event-ID` as a query parameter is the name
+    // older clients use.
+    const requested =
+      headerValue(req.headers['last-event-id']) ?? query.get('lastEventID') ?? query.get('Last-Event-ID') ?? undefined;
+    if (requested !== undefined && requested !== EARLIEST && this.historySize > 0 && this.transport.catchUp) {
+      // The id may come from another instance: wait until this one has seen everything stored.
+      await this.transport.catchUp();
+    }
     if (res.destroyed || this.state !== 'running') {
       if (this.state !== 'running') throw new HttpError(503, 'The Mercure hub is shutting down');
       return;

@@ -53,6 +53,7 @@ export class RedisHubTransport implements HubTransport {
   private reading?: Promise<void>;
   private registryTimer?: NodeJS.Timeout;
   private registrySize = 0;
+  private catchUpWaiters: { target: string; resolve: () => void }[] = [];
 
   constructor(options: RedisHubTransportOptions) {
     if (!options.url && !options.client) {
@@ -100,6 +101,24 @@ export class RedisHubTransport implements HubTransport {
 
   cursor(): string {
     return this.position;
+  }
+
+  async catchUp(): Promise<void> {
+    if (this.closed || !this.commands) return;
+    const last = await this.commands.xrevrange(this.streamKey, '+', '-', 'COUNT', 1);
+    if (last.length === 0 || compareEntryIds(this.position, last[0][0]) >= 0) return;
+    const target = last[0][0];
+    await new Promise<void>((resolve) => {
+      // Bounded: a broken reader must not hold subscribers forever (they then replay what is here).
+      const timer = setTimeout(done, this.blockTimeout);
+      timer.unref();
+      const waiter = { target, resolve: done };
+      this.catchUpWaiters.push(waiter);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
   }
 
   lastEventId(): string {
@@ -179,6 +198,7 @@ export class RedisHubTransport implements HubTransport {
     this.closed = true;
     this.listener = undefined;
     if (this.registryTimer) clearInterval(this.registryTimer);
+    for (const waiter of this.catchUpWaiters.splice(0)) waiter.resolve();
     this.reader?.disconnect();
     await this.reading;
     if (this.commands) {
@@ -223,8 +243,22 @@ export class RedisHubTransport implements HubTransport {
           }
         }
       }
+      if (this.catchUpWaiters.length > 0) {
+        this.catchUpWaiters = this.catchUpWaiters.filter((waiter) => {
+          if (compareEntryIds(this.position, waiter.target) < 0) return true;
+          waiter.resolve();
+          return false;
+        });
+      }
     }
   }
+}
+
+/** Orders two stream entry ids (`<ms>-<seq>`). */
+export function compareEntryIds(a: string, b: string): number {
+  const [aMs, aSeq] = a.split('-').map(Number);
+  const [bMs, bSeq] = b.split('-').map(Number);
+  return aMs !== bMs ? aMs - bMs : aSeq - bSeq;
 }
 
 function encode(update: HubUpdate): string[] {

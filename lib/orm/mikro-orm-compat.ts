@@ -1,5 +1,5 @@
 import { ChangeSetType } from '@mikro-orm/core';
-import type { ChangeSet, Collection, Connection, EntityManager, EntityMetadata, MikroORM } from '@mikro-orm/core';
+import type { ChangeSet, Collection, Connection, EntityManager, EntityMetadata, MikroORM, Platform } from '@mikro-orm/core';
 import type { EntityChangeKind } from '../resource/api-resource.options';
 
 /*
@@ -37,4 +37,13 @@ export function collectionOwner(collection: Collection<any, any>): object | unde
 /** The connection transactions and savepoints are begun on. */
 export function writeConnection(em: EntityManager): Connection {
   return em.getConnection('write');
+}
+
+/**
+ * The key a primary key serializes under. MikroORM 6 asks the platform (only MongoDB's renames
+ * `_id` to `id`); MikroORM 7 dropped that hook and keeps the property name.
+ */
+export function serializedPrimaryKeyName(platform: Platform, name: string): string {
+  const rename = (platform as { getSerializedPrimaryKeyField?(field: string): string }).getSerializedPrimaryKeyField;
+  return rename ? rename.call(platform, name) : name;
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { MikroORM, Reference, ReferenceKind, ScalarReference } from '@mikro-orm/core';
 import type { EntityMetadata, EntityProperty, Platform } from '@mikro-orm/core';
+import { serializedPrimaryKeyName } from '../orm/mikro-orm-compat';
 import { IriConverter } from './iri-converter';
 import { ResourceMetadataRegistry } from './resource-metadata.registry';
 import type { ResourceMetadata } from './resource-metadata';
@@ -25,13 +26,22 @@ enum ValueKind {
   Embedded,
 }
 
-/** How one visible property is written; computed once per entity class and groups. */
+/**
+ * How one visible property is written; computed once per entity class and groups. It copies what
+ * it needs from MikroORM's (large) property objects, so that the loop reads small uniform objects.
+ */
 interface PropertyPlan {
-  readonly prop: EntityProperty;
+  readonly name: string;
   readonly key: string;
   readonly kind: ValueKind;
   /** An unset (`undefined`) value is stored, hence loaded, as `null`. */
   readonly nullWhenUnset: boolean;
+  readonly getterName?: string;
+  readonly serializer?: (value: any) => unknown;
+  readonly customType?: EntityProperty['customType'];
+  /** May hold a `ScalarReference` (a lazy scalar declared with `ref: true`). */
+  readonly scalarReference: boolean;
+  readonly prop: EntityProperty;
 }
 
 /**
@@ -81,15 +91,14 @@ export class JsonLdSerializer {
     target: Record<string, unknown>,
   ): void {
     for (const plan of this.planOf(meta, groups)) {
-      const prop = plan.prop;
-      let raw = prop.getterName ? callGetter(source, prop.getterName as string) : source[prop.name];
+      let raw = plan.getterName ? callGetter(source, plan.getterName) : source[plan.name];
       if (raw === undefined) {
         if (!plan.nullWhenUnset) {
           continue; // not loaded (lazy), computed on load (formula), or not stored at all
         }
         raw = null; // never set on a new entity: the row holds NULL, and a fresh load says `null`
       }
-      const value = prop.serializer ? prop.serializer(raw) : this.convert(plan, raw, groups);
+      const value = plan.serializer ? plan.serializer(raw) : this.convert(plan, raw, groups);
       if (value !== undefined) {
         target[plan.key] = value;
       }
@@ -105,14 +114,14 @@ export class JsonLdSerializer {
         return collection.isInitialized() ? collection.getItems(false).map((item) => this.relatedValue(item)) : undefined;
       }
     }
-    const value = raw instanceof ScalarReference ? raw.unwrap() : raw;
+    const value = plan.scalarReference && raw instanceof ScalarReference ? raw.unwrap() : raw;
     if (value === null) {
       return null;
     }
     if (plan.kind === ValueKind.Embedded) {
       return Array.isArray(value) ? value.map((item) => this.embeddable(item, plan.prop, groups)) : this.embeddable(value, plan.prop, groups);
     }
-    const json = plan.prop.customType ? plan.prop.customType.toJSON(value, this.getPlatform()) : value;
+    const json = plan.customType ? plan.customType.toJSON(value, this.getPlatform()) : value;
     if (plan.kind === ValueKind.Primary) {
       return this.getPlatform().normalizePrimaryKey(json as never);
     }
@@ -176,14 +185,19 @@ export class JsonLdSerializer {
     const props = Object.values(meta.properties as Record<string, EntityProperty>).filter((prop) => !prop.embedded);
     return [...props.filter((prop) => prop.primary), ...props.filter((prop) => !prop.primary)]
       .filter((prop) => isVisible(prop, groups))
-      .map((prop) => {
+      .map((prop): PropertyPlan => {
         const kind = valueKindOf(prop);
         return {
-          prop,
-          kind,
+          name: prop.name,
           key: prop.serializedName ?? (prop.primary ? platform.getSerializedPrimaryKeyField(prop.name) : prop.name),
+          kind,
           nullWhenUnset:
             kind !== ValueKind.ToMany && !prop.lazy && !prop.formula && prop.persist !== false && !prop.getter && !prop.getterName,
+          getterName: prop.getterName as string | undefined,
+          serializer: prop.serializer,
+          customType: prop.customType,
+          scalarReference: !!prop.ref,
+          prop,
         };
       });
   }

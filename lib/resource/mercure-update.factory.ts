@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Update } from '../publisher/update';
-import type { EntityChangeKind, MercureDataContext, MercureResourceOptions } from './api-resource.options';
+import type { EntityChangeKind, MercureResourceOptions } from './api-resource.options';
 import { IriConverter } from './iri-converter';
 import { JsonLdSerializer } from './jsonld.serializer';
 import { ResourceMetadataRegistry } from './resource-metadata.registry';
@@ -47,10 +47,15 @@ export class MercureUpdateFactory {
     }
     const iri = this.iris.getIriOfResource(entity, resource);
     const topics = this.topics(options, entity, iri);
-    const data =
-      kind === 'delete'
-        ? JSON.stringify({ '@id': iri, '@type': resource.shortName })
-        : this.data(options, entity, { kind, iri, topics, jsonLd: () => this.serializer.serializeResource(entity, resource, iri, options.groups) });
+    let data: string;
+    if (kind === 'delete') {
+      data = JSON.stringify({ '@id': iri, '@type': resource.shortName });
+    } else if (options.data) {
+      const jsonLd = () => this.serializer.serializeResource(entity, resource, iri, options.groups);
+      data = encodePayload(options.data(entity, { kind, iri, topics, jsonLd }));
+    } else {
+      data = JSON.stringify(this.serializer.serializeResource(entity, resource, iri, options.groups));
+    }
     const update = new Update(topics, data, {
       private: options.private,
       id: typeof options.id === 'function' ? options.id(entity) : options.id,
@@ -90,12 +95,9 @@ export class MercureUpdateFactory {
     }
     return topics;
   }
+}
 
-  private data(options: MercureResourceOptions, entity: object, context: MercureDataContext): string {
-    if (!options.data) {
-      return JSON.stringify(context.jsonLd());
-    }
-    const payload = options.data(entity, context);
-    return typeof payload === 'string' ? payload : (JSON.stringify(payload) ?? '');
-  }
+/** A `data` function's result: strings as they are, anything else JSON-encoded. */
+function encodePayload(payload: unknown): string {
+  return typeof payload === 'string' ? payload : (JSON.stringify(payload) ?? '');
 }

@@ -318,7 +318,9 @@
     for (const book of books) {
       renderReviews(book);
       const card = cards.get(book);
-      if (card && state.loaded) flash(card.querySelector('.reviews'));
+      if (!card || !state.loaded) continue;
+      const item = newDoc && newDoc.book === book && card.querySelector(`li.review[data-iri="${CSS.escape(newDoc['@id'])}"]`);
+      flash(item || card.querySelector('.reviews-summary'));
     }
   }
 

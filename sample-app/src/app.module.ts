@@ -1,10 +1,10 @@
 import { mkdirSync } from 'fs';
 import { dirname } from 'path';
-import { Options } from '@mikro-orm/core';
-import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { MikroOrmModule, MikroOrmModuleSyncOptions } from '@mikro-orm/nestjs';
 import { DynamicModule, Module } from '@nestjs/common';
 import { MercureHubModule, MercureModule } from 'nestjs-mercure';
 import { Book } from './books/book.entity';
+import { ReflectMetadataProvider } from './orm';
 import { BooksController } from './books/books.controller';
 import { PageController } from './page/page.controller';
 import type { SampleAppConfig } from './config';
@@ -12,16 +12,16 @@ import { Review } from './reviews/review.entity';
 import { ReviewsController } from './reviews/reviews.controller';
 import { SchemaInitializer } from './schema.initializer';
 
-function ormOptions(config: SampleAppConfig): Options {
-  const common = { entities: [Book, Review], allowGlobalContext: false, debug: false };
+function ormOptions(config: SampleAppConfig): MikroOrmModuleSyncOptions {
+  const common = { entities: [Book, Review], metadataProvider: ReflectMetadataProvider, allowGlobalContext: false, debug: false };
   if (config.databaseUrl) {
     // Loaded lazily so that a SQLite-only install never needs the PostgreSQL driver.
     const { PostgreSqlDriver } = require('@mikro-orm/postgresql');
-    return { ...common, driver: PostgreSqlDriver, clientUrl: config.databaseUrl } as Options;
+    return { ...common, driver: PostgreSqlDriver, clientUrl: config.databaseUrl };
   }
   const { LibSqlDriver } = require('@mikro-orm/libsql');
   if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
-  return { ...common, driver: LibSqlDriver, dbName: config.sqlitePath } as Options;
+  return { ...common, driver: LibSqlDriver, dbName: config.sqlitePath };
 }
 
 @Module({})

@@ -183,7 +183,7 @@ describe('live page in Chromium', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
-  /** A page in a fresh context, with the console errors it logs. */
+  /** A page in a fresh context, with its uncaught errors and its EventSource requests. */
   async function openPage(url = pageUrl(), viewport = { width: 1280, height: 900 }) {
     const context = await browser.newContext({ viewport });
     const page = await context.newPage();

@@ -106,6 +106,18 @@ describeWithRedis('Redis transport: two app instances form one hub', () => {
     sse.close();
   });
 
+  it('replays from an id just published on the other instance (the instance catches up first)', async () => {
+    const topic = 'urn:catch-up';
+    for (let i = 0; i < 20; i++) {
+      const just = await publishOk(a.hubUrl, { topic, data: `just ${i}` });
+      const sse = await subscribe(subscribeUrl(b.hubUrl, [topic]), { 'Last-Event-ID': just });
+      expect(sse.headers['last-event-id']).toBe(just);
+      const next = await publishOk(a.hubUrl, { topic, data: `next ${i}` });
+      expect((await sse.nextEvent()).id).toBe(next);
+      sse.close();
+    }
+  });
+
   it('lists the subscriptions of every instance and sends their events everywhere', async () => {
     const selector = '/.well-known/mercure/subscriptions{/topic}{/subscriber}';
     const token = await makeToken({ subscribe: [selector] });

@@ -232,6 +232,9 @@ describe('Subscribing (Nest app, real SSE connections)', () => {
       expect(both.headers['last-event-id']).toBe(b);
       expect((await both.nextEvent()).data).toBe('c');
       expect(await nextAfterMarker(h.hubUrl, both)).toBe('marker');
+      const legacy = await sub([topic], {}, { 'Last-Event-ID': b });
+      expect(legacy.headers['last-event-id']).toBe(b);
+      expect((await legacy.nextEvent()).data).toBe('c');
     });
 
     it('replays every kept update for earliest', async () => {

@@ -1,9 +1,9 @@
 /*
- * Entities of the ORM specs. The only file of the library importing MikroORM's entity decorators:
- * MikroORM 7 moves them to `@mikro-orm/decorators/legacy`, so this is the one place to change.
+ * Entities of the ORM specs. Their decorators come from test/support/mikro-orm-version.ts, the one
+ * place that knows where MikroORM 6 and 7 keep them.
  */
+import { Collection } from '@mikro-orm/core';
 import {
-  Collection,
   Embeddable,
   Embedded,
   Entity,
@@ -13,7 +13,7 @@ import {
   OneToMany,
   PrimaryKey,
   Property,
-} from '@mikro-orm/core';
+} from '../../../test/support/mikro-orm-version';
 import { ApiResource } from '../../resource/api-resource.decorator';
 
 @Embeddable()
@@ -81,7 +81,7 @@ export class Book {
   @ManyToMany(() => Tag)
   tags = new Collection<Tag>(this);
 
-  @OneToMany(() => Review, (review) => review.book)
+  @OneToMany(() => Review, (review: Review) => review.book)
   reviews = new Collection<Review>(this);
 }
 

@@ -12,6 +12,7 @@ import { MercureUpdateFactory } from '../../resource/mercure-update.factory';
 import { ResourceMetadataRegistry } from '../../resource/resource-metadata.registry';
 import { UpdateRecorder } from '../../testing/update-recorder';
 import { MercureFlushListener } from '../mercure-flush.listener';
+import { createSchema, ReflectMetadataProvider } from '../../../test/support/mikro-orm-version';
 import { ALL_ENTITIES } from './entities';
 
 export const BASE_URL = 'https://api.example.com';
@@ -51,6 +52,7 @@ export async function createMercureTestContext(options: MercureTestContextOption
       ? { driver: PostgreSqlDriver, clientUrl: options.postgresUrl, schema: options.schema }
       : { driver: LibSqlDriver, dbName: ':memory:' }),
     entities: ALL_ENTITIES,
+    metadataProvider: ReflectMetadataProvider,
     allowGlobalContext: true,
     debug: false,
     ...options.ormOptions,
@@ -58,7 +60,7 @@ export async function createMercureTestContext(options: MercureTestContextOption
   if (options.postgresUrl && options.schema) {
     await orm.em.getConnection().execute(`create schema if not exists "${options.schema}"`);
   }
-  await orm.schema.createSchema();
+  await createSchema(orm);
 
   const recorder = new UpdateRecorder();
   const auditRecorder = new UpdateRecorder();

@@ -1,0 +1,12 @@
+import { ApiResource } from 'nestjs-mercure';
+import { Entity, PrimaryKey, Property } from './orm.js';
+
+@Entity()
+@ApiResource({ mercure: true })
+export class Book {
+  @PrimaryKey()
+  id!: number;
+
+  @Property()
+  title!: string;
+}

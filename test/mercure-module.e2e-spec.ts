@@ -1,0 +1,169 @@
+import { EntityManager, MikroORM, Options } from '@mikro-orm/core';
+import { LibSqlDriver } from '@mikro-orm/libsql';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { Controller, Get, INestApplication, Injectable, Module, Post, Res } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { Response } from 'express';
+import { HubPublisher, HubRegistry, MercureDiscovery, MercureModule, Update } from 'nestjs-mercure';
+import { MercureTestingModule, UpdateRecorder } from 'nestjs-mercure/testing';
+import { AuditEntry, Note } from './fixtures/note.entity';
+import { HubSink } from './support/hub-sink';
+
+const orm = (): Options => ({ driver: LibSqlDriver, dbName: ':memory:', entities: [Note, AuditEntry], allowGlobalContext: true });
+
+@Controller('notes')
+class NotesController {
+  constructor(private readonly em: EntityManager) {}
+
+  @Post()
+  @MercureDiscovery('audit')
+  async create() {
+    const note = this.em.create(Note, { text: 'Remember the milk', secretRemark: 'hidden' });
+    await this.em.persist(note).flush();
+    return { id: note.id };
+  }
+
+  @Get('plain')
+  plain() {
+    return { ok: true };
+  }
+
+  @Get('linked')
+  @MercureDiscovery()
+  linked(@Res({ passthrough: true }) res: Response) {
+    res.setHeader('Link', '</docs>; rel="help"');
+    return { ok: true };
+  }
+}
+
+@Injectable()
+class MercureConfig {
+  constructor(readonly defaultUrl: string, readonly auditUrl: string) {}
+}
+
+async function boot(imports: any[], providers: any[] = []): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports, controllers: [NotesController], providers }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.listen(0, '127.0.0.1');
+  return app;
+}
+
+async function url(app: INestApplication, path: string): Promise<string> {
+  return (await app.getUrl()).replace('[::1]', '127.0.0.1') + path;
+}
+
+describe('MercureModule in a Nest app', () => {
+  const sinks = { default: new HubSink(), audit: new HubSink() };
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    await sinks.default.start();
+    await sinks.audit.start();
+    @Module({ providers: [{ provide: MercureConfig, useValue: new MercureConfig(sinks.default.url, sinks.audit.url) }], exports: [MercureConfig] })
+    class ConfigModule {}
+    app = await boot([
+      MikroOrmModule.forRoot(orm()),
+      MercureModule.forRootAsync({
+        imports: [ConfigModule],
+        inject: [MercureConfig],
+        useFactory: (config: MercureConfig) => ({
+          baseUrl: 'https://notes.example.com',
+          discovery: 'decorated',
+          hubs: {
+            main: { publishUrl: config.defaultUrl, jwt: { token: 'main-token' } },
+            audit: { publishUrl: config.auditUrl, subscribeUrl: 'https://audit.example.com/hub', jwt: () => 'audit-token' },
+          },
+        }),
+      }),
+    ]);
+    await app.get(MikroORM).schema.createSchema();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await sinks.default.stop();
+    await sinks.audit.stop();
+  });
+
+  it('publishes to the hub the resource names, with every field in order', async () => {
+    const response = await fetch(await url(app, '/notes'), { method: 'POST' });
+    expect(response.status).toBe(201);
+    await sinks.audit.waitForCount(1);
+    expect(sinks.default.received).toHaveLength(0);
+    const [publish] = sinks.audit.received;
+    expect(publish.headers.authorization).toBe('Bearer audit-token');
+    expect(publish.fields).toEqual([
+      ['topic', 'https://notes.example.com/notes/1'],
+      ['topic', 'urn:notes:all'],
+      ['data', '{"@id":"/notes/1","@type":"Note","id":1,"text":"Remember the milk","version":1}'],
+      ['private', 'on'],
+      ['id', 'note-1-1'],
+      ['type', 'note'],
+      ['retry', '1500'],
+    ]);
+  });
+
+  it('adds the Link header only where asked, for the hub asked, after an existing one', async () => {
+    const created = await fetch(await url(app, '/notes'), { method: 'POST' });
+    expect(created.headers.get('link')).toBe('<https://audit.example.com/hub>; rel="mercure"');
+    expect((await fetch(await url(app, '/notes/plain'))).headers.get('link')).toBeNull();
+    const linked = await fetch(await url(app, '/notes/linked'));
+    expect(linked.headers.get('link')).toBe(`</docs>; rel="help", <${sinks.default.url}>; rel="mercure"`);
+  });
+
+  it('lets services publish by hand through the default hub and the registry', async () => {
+    const id = await app.get(HubPublisher).publish(new Update('https://notes.example.com/manual', 'hello'));
+    expect(id).toMatch(/^urn:uuid:sink-/);
+    expect(sinks.default.received.at(-1)?.body).toBe('topic=https%3A%2F%2Fnotes.example.com%2Fmanual&data=hello');
+    expect(app.get(HubRegistry).names()).toEqual(['main', 'audit']);
+  });
+});
+
+describe('MercureModule start-up errors', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  async function bootError(mercure: any): Promise<Error> {
+    try {
+      const app = await boot([MikroOrmModule.forRoot(orm()), mercure]);
+      await app.close();
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error('expected start-up to fail');
+  }
+
+  it('names the missing hub URL and its variable', async () => {
+    delete process.env.MERCURE_PUBLISH_URL;
+    const error = await bootError(MercureModule.forRoot({ baseUrl: 'https://x.example.com' }));
+    expect(error.message).toContain('`publishUrl` (env MERCURE_PUBLISH_URL)');
+    expect(error.message).toContain('MercureHubModule');
+  });
+
+  it('names a resource hub that is not configured', async () => {
+    const error = await bootError(
+      MercureModule.forRoot({ baseUrl: 'https://x.example.com', publishUrl: 'http://127.0.0.1:9/hub', jwt: { secret: 'top-secret-value' } }),
+    );
+    expect(error.message).toContain('AuditEntry');
+    expect(error.message).toContain('audit');
+    expect(error.message).not.toContain('top-secret-value');
+  });
+});
+
+describe('MercureTestingModule', () => {
+  it('records what would be published, by the time the request returns', async () => {
+    const app = await boot([MikroOrmModule.forRoot(orm()), MercureTestingModule.forRoot({ baseUrl: 'http://test', hubs: ['audit'] })]);
+    try {
+      await app.get(MikroORM).schema.createSchema();
+      await fetch(await url(app, '/notes'), { method: 'POST' });
+      const recorder = app.get(UpdateRecorder);
+      expect(recorder.topics()).toEqual(['http://test/notes/1']);
+      expect(recorder.updates[0]).toMatchObject({ private: true, type: 'note', retry: 1500 });
+      expect(JSON.parse(recorder.updates[0].data)).not.toHaveProperty('secretRemark');
+    } finally {
+      await app.close();
+    }
+  });
+});
