@@ -73,7 +73,7 @@ describeWithPostgres('delivery against PostgreSQL, through the sample app', () =
 
     const created = await sample.request('POST', '/books', { title: 'Unauthorized' });
     expect(created.status).toBe(201);
-    const id = (await created.json()).id;
+    const { id } = (await created.json()) as { id: number };
     expect((await sample.request('GET', `/books/${id}`)).status).toBe(200);
 
     await sample.app.close(); // drains: the one attempt has been answered

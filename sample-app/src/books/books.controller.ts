@@ -1,13 +1,15 @@
 import { EntityManager } from '@mikro-orm/core';
-import { Body, Controller, Delete, Get, Header, HttpCode, NotFoundException, Param, Patch, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Res, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { IriConverter, JsonLdSerializer } from 'nestjs-mercure';
 import { Review } from '../reviews/review.entity';
-import { collection, JSON_LD, parseId } from '../common/json-ld';
+import { collection, parseId } from '../common/json-ld';
+import { JsonLdInterceptor } from '../common/json-ld.interceptor';
 import { Book } from './book.entity';
 import { CreateBookDto, UpdateBookDto } from './book.dto';
 
 @Controller('books')
+@UseInterceptors(JsonLdInterceptor)
 export class BooksController {
   constructor(
     private readonly em: EntityManager,
@@ -16,20 +18,17 @@ export class BooksController {
   ) {}
 
   @Get()
-  @Header('Content-Type', JSON_LD)
   async list() {
     const books = await this.em.find(Book, {}, { orderBy: { id: 'asc' } });
     return collection('/books', books.map((book) => this.serializer.serialize(book)));
   }
 
   @Get(':id')
-  @Header('Content-Type', JSON_LD)
   async get(@Param('id') id: string) {
     return this.serializer.serialize(await this.find(id));
   }
 
   @Post()
-  @Header('Content-Type', JSON_LD)
   async create(@Body() input: CreateBookDto, @Res({ passthrough: true }) res: Response) {
     const book = this.em.create(Book, { title: input.title, author: input.author ?? null, isbn: input.isbn ?? null });
     await this.em.persist(book).flush();
@@ -38,7 +37,6 @@ export class BooksController {
   }
 
   @Patch(':id')
-  @Header('Content-Type', JSON_LD)
   async update(@Param('id') id: string, @Body() patch: UpdateBookDto) {
     const book = await this.find(id);
     this.em.assign(book, patch);

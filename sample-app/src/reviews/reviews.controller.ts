@@ -1,13 +1,15 @@
 import { EntityManager } from '@mikro-orm/core';
-import { BadRequestException, Body, Controller, Delete, Get, Header, HttpCode, NotFoundException, Param, Patch, Post, Res } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Res, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { IriConverter, JsonLdSerializer } from 'nestjs-mercure';
 import { Book } from '../books/book.entity';
-import { collection, JSON_LD, parseId } from '../common/json-ld';
+import { collection, parseId } from '../common/json-ld';
+import { JsonLdInterceptor } from '../common/json-ld.interceptor';
 import { CreateReviewDto, UpdateReviewDto } from './review.dto';
 import { Review } from './review.entity';
 
 @Controller('reviews')
+@UseInterceptors(JsonLdInterceptor)
 export class ReviewsController {
   constructor(
     private readonly em: EntityManager,
@@ -16,20 +18,17 @@ export class ReviewsController {
   ) {}
 
   @Get()
-  @Header('Content-Type', JSON_LD)
   async list() {
     const reviews = await this.em.find(Review, {}, { orderBy: { id: 'asc' } });
     return collection('/reviews', reviews.map((review) => this.serializer.serialize(review)));
   }
 
   @Get(':id')
-  @Header('Content-Type', JSON_LD)
   async get(@Param('id') id: string) {
     return this.serializer.serialize(await this.find(id));
   }
 
   @Post()
-  @Header('Content-Type', JSON_LD)
   async create(@Body() input: CreateReviewDto, @Res({ passthrough: true }) res: Response) {
     const review = this.em.create(Review, {
       book: await this.findBook(input.book),
@@ -42,7 +41,6 @@ export class ReviewsController {
   }
 
   @Patch(':id')
-  @Header('Content-Type', JSON_LD)
   async update(@Param('id') id: string, @Body() patch: UpdateReviewDto) {
     const review = await this.find(id);
     const { book, ...fields } = patch;
