@@ -7,7 +7,8 @@ import { EARLIEST, HubHistory, HubTransport, HubTransportListener } from './hub-
  */
 export class MemoryHubTransport implements HubTransport {
   private listener?: HubTransportListener;
-  private readonly ring: (HubUpdate | undefined)[];
+  /** Grows up to historySize entries (not preallocated), then wraps around. */
+  private readonly ring: (HubUpdate | undefined)[] = [];
   /** Sequence number of the last update (1-based; 0 when none). */
   private seq = 0;
   private lastId = EARLIEST;
@@ -15,9 +16,7 @@ export class MemoryHubTransport implements HubTransport {
   private readonly positions = new Map<string, number>();
   private closed = false;
 
-  constructor(private readonly historySize = 1000) {
-    this.ring = new Array(Math.max(0, historySize));
-  }
+  constructor(private readonly historySize = 1000) {}
 
   async start(listener: HubTransportListener): Promise<void> {
     this.listener = listener;

@@ -29,7 +29,7 @@ describeWithPostgres('MercureFlushListener (PostgreSQL)', () => {
       const em = ctx.orm.em.fork();
       const book = em.create(Book, { title: 'Original' });
       await em.flush();
-      ctx.recorder.clear();
+      await ctx.reset();
       return book.id;
     };
     // Lets the second transaction reach the row lock and block on it.

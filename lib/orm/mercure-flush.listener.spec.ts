@@ -37,10 +37,7 @@ describe('MercureFlushListener (libsql)', () => {
     ctx = await createMercureTestContext();
   });
   afterAll(() => ctx.close());
-  beforeEach(() => {
-    ctx.recorder.clear();
-    ctx.auditRecorder.clear();
-  });
+  beforeEach(() => ctx.reset());
 
   describe('flush outside a transaction', () => {
     it('publishes a create with the JSON-LD that GET returns, on the absolute IRI', async () => {
@@ -51,7 +48,7 @@ describe('MercureFlushListener (libsql)', () => {
       // A new entity's collections are initialized (empty), so GET must populate them to match.
       const fresh = await ctx.orm.em.fork().findOneOrFail(Book, book.id, { populate: ['tags', 'reviews'] });
       expect(update.data).toBe(JSON.stringify(ctx.serializer.serialize(fresh)));
-      expect(JSON.parse(update.data)).toMatchObject({ author: null, isbn: null, publisher: null, tags: [], reviews: [] });
+      expect(JSON.parse(update.data)).toMatchObject({ author: null, isbn: null, metadata: null, publisher: null, tags: [], reviews: [] });
       expect(update.data).not.toContain('hidden');
       expect(update.private).toBe(false);
     });
@@ -89,7 +86,7 @@ describe('MercureFlushListener (libsql)', () => {
       const book = em.create(Book, { title: 'Tagged' });
       const tag = em.create(Tag, { name: 'new' });
       await em.flush();
-      ctx.recorder.clear();
+      await ctx.reset();
       book.tags.add(tag);
       await em.flush();
       await ctx.drain();
@@ -188,6 +185,36 @@ describe('MercureFlushListener delivery modes', () => {
     }
   });
 
+  it('by default, queues the updates right after the flush returns, in flush order; module shutdown queues what is left', async () => {
+    const ctx = await createMercureTestContext();
+    try {
+      const hub = ctx.hubs.get();
+      const em = ctx.orm.em.fork();
+      const book = em.create(Book, { title: 'First' });
+      await em.flush();
+      expect(hub.pending).toBe(0); // snapshotted, not yet encoded and queued
+      book.title = 'Second';
+      book.metadata = { formats: ['epub'] };
+      await em.flush();
+      book.title = 'Not flushed';
+      book.metadata.formats!.push('not flushed either');
+      await ctx.listener.whenQueued();
+      await ctx.drain();
+      expect(ctx.recorder.updates.map((u) => JSON.parse(u.data))).toEqual([
+        expect.objectContaining({ title: 'First', metadata: null }),
+        expect.objectContaining({ title: 'Second', metadata: { formats: ['epub'] } }),
+      ]);
+
+      const late = ctx.orm.em.fork();
+      late.create(Book, { title: 'At shutdown' });
+      await late.flush();
+      ctx.listener.onModuleDestroy();
+      expect(hub.pending).toBe(1);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('with waitForDelivery, the flush and the commit resolve once the hub accepted the updates', async () => {
     const ctx = await createMercureTestContext({ waitForDelivery: true });
     try {
@@ -238,6 +265,7 @@ describe('MercureFlushListener dependency injection', () => {
       const em = ctx.orm.em.fork();
       const book = em.create(Book, { title: 'Injected' });
       await em.flush();
+      await moduleRef.get(MercureFlushListener).whenQueued();
       await ctx.drain();
       expect(ctx.recorder.topics()).toEqual([`${BASE_URL}/books/${book.id}`]);
       expect(moduleRef.get(IriConverter).getResourceFromIri(`${BASE_URL}/books/${book.id}`)?.id).toBe(book.id);

@@ -5,11 +5,13 @@ import type { EventSubscriber, FlushEventArgs, TransactionEventArgs, UnitOfWork 
 import { MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
 import { HubRegistry } from '../publisher/hub-registry';
 import type { EntityChangeKind } from '../resource/api-resource.options';
-import { MercureUpdateFactory, type ResourceUpdate } from '../resource/mercure-update.factory';
+import { MercureUpdateFactory } from '../resource/mercure-update.factory';
+import type { ResourceUpdate } from '../resource/resource-update';
 import { ResourceMetadataRegistry } from '../resource/resource-metadata.registry';
 import { changeKindOf, collectionOwner, writeConnection } from './mikro-orm-compat';
 import { observeSavepoints } from './savepoint-tracking';
 import { TransactionUpdateBuffer } from './transaction-update-buffer';
+import { UpdateDispatcher } from './update-dispatcher';
 
 /**
  * Publishes the committed creates, updates and deletes of `@ApiResource({ mercure })` entities.
@@ -25,10 +27,11 @@ import { TransactionUpdateBuffer } from './transaction-update-buffer';
  * Writes that bypass the unit of work (`em.upsert`, `nativeUpdate`, `nativeDelete`, QueryBuilder)
  * fire no flush event and publish nothing: publish those with `HubPublisher`.
  *
- * Delivery: by default updates are handed to the hub's queue and the flush does not wait; hub
- * failures are logged by the queue and never reach the caller. With `delivery.waitForDelivery`
- * the flush (outside a transaction) or the commit waits until the hub accepted every update, and
- * rejects if one could not be delivered; the data is committed by then.
+ * Delivery: by default the flush does not wait: each entity's JSON-LD is snapshotted during the
+ * flush, and encoded and queued right after it returns (see `UpdateDispatcher`); hub failures are
+ * logged by the queue and never reach the caller. With `delivery.waitForDelivery` the flush
+ * (outside a transaction) or the commit waits until the hub accepted every update, and rejects
+ * if one could not be delivered; the data is committed by then.
  *
  * Needs from the module: `MikroORM`, `ResourceMetadataRegistry`, `MercureUpdateFactory`,
  * `HubRegistry`, and the options under `MERCURE_RESOLVED_OPTIONS` (see `resource.providers.ts`).
@@ -38,6 +41,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   private readonly logger = new Logger('Mercure');
   private readonly waitForDelivery: boolean;
   private readonly transactions = new TransactionUpdateBuffer();
+  private readonly dispatcher: UpdateDispatcher;
   // The deletes noted by onFlush, per unit of work until its afterFlush; a flush that fails never
   // reaches afterFlush, and the next onFlush of that unit of work replaces its entry.
   private readonly pendingDeletes = new WeakMap<UnitOfWork, ResourceUpdate[]>();
@@ -53,6 +57,16 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     @Inject(MERCURE_RESOLVED_OPTIONS) options: { delivery?: { waitForDelivery?: boolean } },
   ) {
     this.waitForDelivery = options.delivery?.waitForDelivery ?? false;
+    this.dispatcher = new UpdateDispatcher(hubs);
+  }
+
+  /**
+   * Resolves once the updates of the flushes and commits done so far are in their hubs' queues
+   * (in the default mode they are queued just after the flush returns); then `HubPublisher.drain()`
+   * covers them. For tests that use a real transport rather than `UpdateRecorder.waitFor()`.
+   */
+  whenQueued(): Promise<void> {
+    return this.dispatcher.whenQueued();
   }
 
   onModuleInit(): void {
@@ -76,6 +90,8 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     // MikroORM has no way to unregister a subscriber; stop acting instead.
     this.active = false;
     this.stopObservingSavepoints?.();
+    // Nest destroys a module's providers before the module itself, whose hook drains the hubs.
+    this.dispatcher.queuePending();
   }
 
   onFlush(args: FlushEventArgs): void {
@@ -161,23 +177,10 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   }
 
   private publish(updates: readonly ResourceUpdate[]): Promise<void> | void {
-    if (!this.waitForDelivery) {
-      for (const { hub, update } of updates) {
-        try {
-          this.hubs.get(hub).dispatch(update);
-        } catch (error) {
-          this.logger.error(`Could not queue the Mercure update of ${update.topics[0]}: ${error?.message ?? error}`);
-        }
-      }
-      return;
+    if (this.waitForDelivery) {
+      return this.dispatcher.publishAndWait(updates);
     }
-    // Enqueue all first (the queue keeps per-topic order and sends disjoint topics concurrently).
-    return Promise.allSettled(updates.map(({ hub, update }) => this.hubs.get(hub).publish(update))).then((results) => {
-      const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (failure) {
-        throw failure.reason;
-      }
-    });
+    this.dispatcher.dispatchSoon(updates);
   }
 }
 

@@ -1,14 +1,9 @@
-import { Update } from '../publisher/update';
-import type { ResourceUpdate } from '../resource/mercure-update.factory';
+import { ResourceUpdate } from '../resource/resource-update';
 import { TransactionUpdateBuffer } from './transaction-update-buffer';
 
-const change = (iri: string, data: string, kind: ResourceUpdate['kind'] = 'update'): ResourceUpdate => ({
-  hub: undefined,
-  iri,
-  kind,
-  update: new Update(`https://x.test${iri}`, data),
-});
-const datas = (updates: ResourceUpdate[]) => updates.map((u) => `${u.iri}:${u.update.data}`);
+const change = (iri: string, data: string, kind: ResourceUpdate['kind'] = 'update') =>
+  new ResourceUpdate(undefined, iri, kind, [`https://x.test${iri}`], data, {});
+const datas = (updates: ResourceUpdate[]) => updates.map((u) => `${u.iri}:${u.toUpdate().data}`);
 
 describe('TransactionUpdateBuffer', () => {
   it('folds several changes of one IRI into the latest, at the position of the first', () => {

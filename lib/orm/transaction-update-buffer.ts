@@ -1,4 +1,4 @@
-import type { ResourceUpdate } from '../resource/mercure-update.factory';
+import type { ResourceUpdate } from '../resource/resource-update';
 
 type Changes = Map<string, ResourceUpdate>;
 

@@ -8,5 +8,5 @@ export type { IdentifierValue, ResourceIdentifier } from './iri-converter';
 export { JsonLdSerializer } from './jsonld.serializer';
 export type { JsonLdDocument, JsonLdSerializeOptions } from './jsonld.serializer';
 export { MercureUpdateFactory } from './mercure-update.factory';
-export type { ResourceUpdate } from './mercure-update.factory';
+export { ResourceUpdate } from './resource-update';
 export { defaultResourcePath } from './resource-naming';

@@ -16,6 +16,7 @@ describe('JsonLdSerializer', () => {
       internalNote: 'reprint',
       publishedAt: new Date('1965-08-01T00:00:00.000Z'),
       address: Object.assign(new Address(), { street: '1 Arrakis Way', city: 'Arrakeen', doorCode: '0000' }),
+      metadata: { pages: 412, formats: ['hardcover'] },
       publisher,
     });
     book.tags.add(em.create(Tag, { name: 'sf' }), em.create(Tag, { name: 'classic' }));
@@ -39,11 +40,19 @@ describe('JsonLdSerializer', () => {
       internalNote: 'reprint',
       publishedAt: '1965-08-01T00:00:00.000Z',
       address: { street: '1 Arrakis Way', city: 'Arrakeen' },
+      metadata: { pages: 412, formats: ['hardcover'] },
       publisher: book.publisher!.id,
       tags: book.tags.getItems().map((tag) => `/tags/${tag.id}`),
       reviews: [`/reviews/${book.reviews[0].id}`],
     });
     expect(Object.keys(document).slice(0, 3)).toEqual(['@id', '@type', 'id']);
+  });
+
+  it('shares nothing mutable with the entity', async () => {
+    const book = await ctx.orm.em.fork().findOneOrFail(Book, bookId);
+    const document = ctx.serializer.serialize(book);
+    book.metadata!.formats!.push('paperback');
+    expect(document.metadata).toEqual({ pages: 412, formats: ['hardcover'] });
   });
 
   it('never includes hidden properties (entity or embeddable), whatever the groups', async () => {

@@ -54,7 +54,8 @@ interface PropertyPlan {
  * set (a new entity's optional field) is `null`, as a fresh load gives it, so the update sent after
  * a create matches `GET`. Relations are not embedded: a related `@ApiResource` entity becomes its
  * IRI (a collection an array of IRIs), any other entity its primary key. Dates become ISO strings,
- * embeddables objects. Primary keys come first, then the declaration order.
+ * embeddables objects. Primary keys come first, then the declaration order. The document shares
+ * nothing mutable with the entity (object values are copied), so it can be encoded later.
  */
 @Injectable()
 export class JsonLdSerializer {
@@ -98,7 +99,7 @@ export class JsonLdSerializer {
         }
         raw = null; // never set on a new entity: the row holds NULL, and a fresh load says `null`
       }
-      const value = plan.serializer ? plan.serializer(raw) : this.convert(plan, raw, groups);
+      const value = plan.serializer ? detached(plan.serializer(raw)) : this.convert(plan, raw, groups);
       if (value !== undefined) {
         target[plan.key] = value;
       }
@@ -128,7 +129,7 @@ export class JsonLdSerializer {
     if (json instanceof Date) {
       return json.toISOString();
     }
-    return typeof json === 'bigint' ? json.toString() : json;
+    return typeof json === 'bigint' ? json.toString() : detached(json);
   }
 
   private relatedValue(related: object): unknown {
@@ -233,6 +234,18 @@ function isVisible(prop: EntityProperty, groups: readonly string[] | undefined):
     return prop.groups.some((group) => groups.includes(group));
   }
   return true;
+}
+
+/**
+ * A copy of an object value (a JSON property, an array, what a custom serializer returned) that
+ * JSON-encodes the same, so the document never changes when the entity does afterwards.
+ */
+function detached(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') {
+    return value;
+  }
+  const json = JSON.stringify(value);
+  return json === undefined ? undefined : JSON.parse(json);
 }
 
 function callGetter(source: Record<string, unknown>, name: string): unknown {

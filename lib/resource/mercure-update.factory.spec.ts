@@ -15,7 +15,9 @@ describe('MercureUpdateFactory', () => {
 
   it('publishes the JSON-LD document on the absolute IRI', () => {
     const entity = book();
-    const { hub, update, iri, kind } = factory.create(entity, 'update')!;
+    const change = factory.create(entity, 'update')!;
+    const { hub, iri, kind } = change;
+    const update = change.toUpdate();
     expect({ hub, iri, kind }).toEqual({ hub: undefined, iri: '/books/3', kind: 'update' });
     expect(update.topics).toEqual([`${BASE_URL}/books/3`]);
     expect(update.data).toBe(JSON.stringify(ctx.serializer.serialize(entity)));
@@ -24,31 +26,41 @@ describe('MercureUpdateFactory', () => {
   });
 
   it('publishes exactly {"@id", "@type"} for a delete', () => {
-    expect(factory.create(book(), 'delete')!.update.data).toBe('{"@id":"/books/3","@type":"Book"}');
-    expect(factory.create(Object.assign(new Dog(), { id: 9 }), 'delete')!.update.data).toBe('{"@id":"/animals/9","@type":"Animal"}');
+    expect(factory.create(book(), 'delete')!.toUpdate().data).toBe('{"@id":"/books/3","@type":"Book"}');
+    expect(factory.create(Object.assign(new Dog(), { id: 9 }), 'delete')!.toUpdate().data).toBe('{"@id":"/animals/9","@type":"Animal"}');
   });
 
   it('copies private, id, type, retry, hub and applies groups', () => {
     const note = Object.assign(new Note(), { id: 2, text: 'hello', reviewer: 'ann' });
-    const { hub, update } = factory.create(note, 'create')!;
+    const change = factory.create(note, 'create')!;
+    const { hub } = change;
+    const update = change.toUpdate();
     expect(hub).toBe('audit');
     expect(update).toMatchObject({ private: true, id: 'urn:note:2', type: 'note', retry: 2500, topics: [`${BASE_URL}/secret-notes/2`] });
     expect(JSON.parse(update.data)).toEqual({ '@id': '/secret-notes/2', '@type': 'Note', id: 2, text: 'hello' });
-    expect(factory.create(note, 'delete')!.update).toMatchObject({ private: true, data: '{"@id":"/secret-notes/2","@type":"Note"}' });
+    expect(factory.create(note, 'delete')!.toUpdate()).toMatchObject({ private: true, data: '{"@id":"/secret-notes/2","@type":"Note"}' });
   });
 
   it('resolves relative topics against the base URL and keeps the others', () => {
     const cat = Object.assign(new Cat(), { id: 1, name: 'Tom', kind: 'cat' });
-    expect(factory.create(cat, 'create')!.update.topics).toEqual([`${BASE_URL}/cats`, 'urn:cats']);
+    expect(factory.create(cat, 'create')!.toUpdate().topics).toEqual([`${BASE_URL}/cats`, 'urn:cats']);
   });
 
   it('lets a mercure function decide per entity, and a data function replace the payload', () => {
     const notice = Object.assign(new Notice(), { id: 4, headline: 'Hi', published: false });
     expect(factory.create(notice, 'create')).toBeUndefined();
     notice.published = true;
-    const { update } = factory.create(notice, 'create')!;
+    const update = factory.create(notice, 'create')!.toUpdate();
     expect(update.topics).toEqual([`${BASE_URL}/notices/4`, `${BASE_URL}/notices`]);
     expect(update.data).toBe('{"headline":"Hi","kind":"create","iri":"/notices/4"}');
+  });
+
+  it('snapshots the JSON-LD when created, so later changes of the entity do not leak into it', () => {
+    const entity = Object.assign(book(), { address: undefined });
+    const change = factory.create(entity, 'update')!;
+    entity.title = 'Changed after the flush';
+    expect(JSON.parse(change.toUpdate().data)).toMatchObject({ title: 'Dune' });
+    expect(change.toUpdate()).toBe(change.toUpdate());
   });
 
   it('publishes nothing for resources without mercure', () => {

@@ -1,21 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { Update } from '../publisher/update';
 import type { EntityChangeKind, MercureResourceOptions } from './api-resource.options';
 import { IriConverter } from './iri-converter';
-import { JsonLdSerializer } from './jsonld.serializer';
+import { JsonLdSerializer, type JsonLdDocument } from './jsonld.serializer';
 import { ResourceMetadataRegistry } from './resource-metadata.registry';
 import type { ResourceMetadata } from './resource-metadata';
 import { validateMercureOptions } from './resource-options.validator';
-
-/** An update for one entity change, and where it goes. */
-export interface ResourceUpdate {
-  /** Name of the hub (`undefined`: the default hub). */
-  readonly hub: string | undefined;
-  readonly update: Update;
-  /** Relative IRI of the entity: the identity several changes of one entity are folded by. */
-  readonly iri: string;
-  readonly kind: EntityChangeKind;
-}
+import { ResourceUpdate } from './resource-update';
 
 /**
  * Builds the Mercure update of an entity change according to its resource's `mercure` options:
@@ -47,22 +37,23 @@ export class MercureUpdateFactory {
     }
     const iri = this.iris.getIriOfResource(entity, resource);
     const topics = this.topics(options, entity, iri);
-    let data: string;
+    // Deletes and `data` results are encoded now; the JSON-LD document is a detached snapshot,
+    // encoded when the update is handed to the hub (after the flush).
+    let payload: string | JsonLdDocument;
     if (kind === 'delete') {
-      data = JSON.stringify({ '@id': iri, '@type': resource.shortName });
+      payload = JSON.stringify({ '@id': iri, '@type': resource.shortName });
     } else if (options.data) {
       const jsonLd = () => this.serializer.serializeResource(entity, resource, iri, options.groups);
-      data = encodePayload(options.data(entity, { kind, iri, topics, jsonLd }));
+      payload = encodePayload(options.data(entity, { kind, iri, topics, jsonLd }));
     } else {
-      data = JSON.stringify(this.serializer.serializeResource(entity, resource, iri, options.groups));
+      payload = this.serializer.serializeResource(entity, resource, iri, options.groups);
     }
-    const update = new Update(topics, data, {
+    return new ResourceUpdate(options.hub, iri, kind, topics, payload, {
       private: options.private,
       id: typeof options.id === 'function' ? options.id(entity) : options.id,
       type: options.type,
       retry: options.retry,
     });
-    return { hub: options.hub, update, iri, kind };
   }
 
   private mercureOptions(resource: ResourceMetadata, entity: object): MercureResourceOptions | undefined {

@@ -75,6 +75,9 @@ export class Book {
   @Embedded(() => Address, { nullable: true })
   address?: Address;
 
+  @Property({ type: 'json', nullable: true })
+  metadata?: { pages?: number; formats?: string[] };
+
   @ManyToOne(() => Publisher, { nullable: true })
   publisher?: Publisher;
 

@@ -28,8 +28,10 @@ export interface MercureTestContext {
   iris: IriConverter;
   serializer: JsonLdSerializer;
   listener: MercureFlushListener;
-  /** Waits until both hubs delivered everything queued. */
+  /** Waits until the listener handed its updates over and both hubs delivered them. */
   drain(): Promise<void>;
+  /** Drains, then forgets what both hubs received. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function createMercureTestContext(options: MercureTestContextOption
   }
 
   const drain = async () => {
+    await listener.whenQueued();
     for (const hub of hubs.all()) {
       if (!(await hub.drain(5000))) {
         throw new Error(`Hub ${hub.name} did not drain`);
@@ -103,6 +106,11 @@ export async function createMercureTestContext(options: MercureTestContextOption
     serializer,
     listener,
     drain,
+    async reset() {
+      await drain();
+      recorder.clear();
+      auditRecorder.clear();
+    },
     async close() {
       listener.onModuleDestroy();
       await Promise.all(hubs.all().map((hub) => hub.close()));

@@ -11,9 +11,9 @@ export function defineTransactionScenarios(
   { independentTransactions }: { independentTransactions: boolean },
 ): void {
   let ctx: MercureTestContext;
-  beforeEach(() => {
+  beforeEach(async () => {
     ctx = getContext();
-    ctx.recorder.clear();
+    await ctx.reset();
   });
 
   const published = async () => {
@@ -62,7 +62,7 @@ export function defineTransactionScenarios(
     const em = ctx.orm.em.fork();
     const book = em.create(Book, { title: 'Doomed' });
     await em.flush();
-    ctx.recorder.clear();
+    await ctx.reset();
     const id = book.id;
     await em.transactional(async (tx) => {
       const managed = await tx.findOneOrFail(Book, id);
