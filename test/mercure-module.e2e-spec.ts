@@ -1,6 +1,6 @@
-import { EntityManager, MikroORM, Options } from '@mikro-orm/core';
+import { EntityManager, MikroORM } from '@mikro-orm/core';
 import { LibSqlDriver } from '@mikro-orm/libsql';
-import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { MikroOrmModule, MikroOrmModuleSyncOptions } from '@mikro-orm/nestjs';
 import { Controller, Get, INestApplication, Injectable, Module, Post, Res } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Response } from 'express';
@@ -8,8 +8,15 @@ import { HubPublisher, HubRegistry, MercureDiscovery, MercureModule, Update } fr
 import { MercureTestingModule, UpdateRecorder } from 'nestjs-mercure/testing';
 import { AuditEntry, Note } from './fixtures/note.entity';
 import { HubSink } from './support/hub-sink';
+import { createSchema, ReflectMetadataProvider } from './support/mikro-orm-version';
 
-const orm = (): Options => ({ driver: LibSqlDriver, dbName: ':memory:', entities: [Note, AuditEntry], allowGlobalContext: true });
+const orm = (): MikroOrmModuleSyncOptions => ({
+  driver: LibSqlDriver,
+  dbName: ':memory:',
+  entities: [Note, AuditEntry],
+  metadataProvider: ReflectMetadataProvider,
+  allowGlobalContext: true,
+});
 
 @Controller('notes')
 class NotesController {
@@ -76,7 +83,7 @@ describe('MercureModule in a Nest app', () => {
         }),
       }),
     ]);
-    await app.get(MikroORM).schema.createSchema();
+    await createSchema(app.get(MikroORM));
   });
 
   afterAll(async () => {
@@ -156,7 +163,7 @@ describe('MercureTestingModule', () => {
   it('records what would be published, by the time the request returns', async () => {
     const app = await boot([MikroOrmModule.forRoot(orm()), MercureTestingModule.forRoot({ baseUrl: 'http://test', hubs: ['audit'] })]);
     try {
-      await app.get(MikroORM).schema.createSchema();
+      await createSchema(app.get(MikroORM));
       await fetch(await url(app, '/notes'), { method: 'POST' });
       const recorder = app.get(UpdateRecorder);
       expect(recorder.topics()).toEqual(['http://test/notes/1']);

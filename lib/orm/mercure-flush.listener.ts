@@ -184,7 +184,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   }
 }
 
-/** One update per IRI (a flush may list an entity twice, e.g. a create and an early update). */
+/** One update per IRI: two entity objects may share one (a delete and a re-create of the same key). */
 function fold(updates: readonly ResourceUpdate[]): ResourceUpdate[] {
   const byIri = new Map<string, ResourceUpdate>();
   for (const update of updates) {

@@ -151,7 +151,9 @@ export function defineTransactionScenarios(
     expect(await titles()).toEqual([`/books/${ids[0]} A2`, `/books/${ids[1]} B2`]);
   });
 
-  (independentTransactions ? it : it.skip)('publishes a REQUIRES_NEW transaction at its own commit, even if the outer one rolls back', async () => {
+  // Only where a second connection exists (PostgreSQL): libsql in memory has one, so a
+  // REQUIRES_NEW transaction would wait for the outer one forever. Not registered, rather than skipped.
+  if (independentTransactions) it('publishes a REQUIRES_NEW transaction at its own commit, even if the outer one rolls back', async () => {
     let independentId = 0;
     await expect(
       ctx.orm.em.fork().transactional(async (outer) => {
