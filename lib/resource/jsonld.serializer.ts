@@ -190,7 +190,7 @@ export class JsonLdSerializer {
         const kind = valueKindOf(prop);
         return {
           name: prop.name,
-          key: prop.serializedName ?? (prop.primary ? platform.getSerializedPrimaryKeyField(prop.name) : prop.name),
+          key: prop.serializedName ?? (prop.primary ? serializedPrimaryKeyName(platform, prop.name) : prop.name),
           kind,
           nullWhenUnset:
             kind !== ValueKind.ToMany && !prop.lazy && !prop.formula && prop.persist !== false && !prop.getter && !prop.getterName,
