@@ -15,25 +15,26 @@ class RecordingLogger extends ConsoleLogger {
 }
 
 describeWithPostgres('delivery against PostgreSQL, through the sample app', () => {
-  let schema: string;
+  let database: string;
   let databaseUrl: string;
   let admin: Client;
   let sink: HubSink;
   let sample: RunningSampleApp;
 
   beforeAll(async () => {
-    schema = uniqueSchemaName();
+    // The sample app works in the `public` schema of DATABASE_URL: give it a database of its own,
+    // so test files running in parallel never share its tables.
+    database = uniqueSchemaName('mercure_sample');
     admin = new Client({ connectionString: POSTGRES_URL });
     await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    // Every connection of the app works in the schema of this file.
+    await admin.query(`create database ${database}`);
     const url = new URL(POSTGRES_URL!);
-    url.searchParams.set('options', `-c search_path=${schema}`);
+    url.pathname = `/${database}`;
     databaseUrl = url.toString();
   });
 
   afterAll(async () => {
-    await admin.query(`drop schema if exists ${schema} cascade`);
+    await admin.query(`drop database if exists ${database} with (force)`);
     await admin.end();
   });
 

@@ -25,8 +25,13 @@ export const Property = decorators.Property as Export<'Property'>;
 /** The `metadataProvider` option for entities defined with the decorators above. */
 export const ReflectMetadataProvider = decorators.ReflectMetadataProvider as Export<'ReflectMetadataProvider', any>;
 
-/** Creates missing tables and columns at start-up; a demo has no migrations. */
+/**
+ * Creates missing tables and columns at start-up; a demo has no migrations. `safe`: never drops
+ * anything, since MikroORM would otherwise drop every table of the database it does not know,
+ * in every PostgreSQL schema.
+ */
 export async function ensureSchema(orm: MikroORM): Promise<void> {
-  const generator = orm.schema as unknown as { updateSchema?(): Promise<void>; update?(): Promise<void> };
-  await (generator.updateSchema ? generator.updateSchema() : generator.update!());
+  type Update = (options: { safe: boolean }) => Promise<void>;
+  const generator = orm.schema as unknown as { updateSchema?: Update; update?: Update };
+  await (generator.updateSchema ? generator.updateSchema({ safe: true }) : generator.update!({ safe: true }));
 }
