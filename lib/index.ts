@@ -45,4 +45,9 @@ export type {
   MercureHubRedisTransportOptions,
   HubJwtAlgorithm,
 } from './hub/mercure-hub.options';
-export type { HubTransport } from './hub/hub-transport';
+export { MercureHub } from './hub/mercure-hub';
+export { EARLIEST } from './hub/hub-transport';
+export type { HubTransport, HubTransportListener, HubHistory, SubscriptionInfo } from './hub/hub-transport';
+export type { HubUpdate } from './hub/hub-update';
+export { MemoryHubTransport } from './hub/memory-transport';
+export { RedisHubTransport } from './hub/redis-transport';

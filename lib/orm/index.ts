@@ -1,1 +1,0 @@
-export { MercureFlushListener } from './mercure-flush.listener';
