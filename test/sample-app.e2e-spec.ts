@@ -90,6 +90,7 @@ describe('sample app publishing to an external hub', () => {
     expect(noTitle.status).toBe(400);
     expect(JSON.stringify(await json(noTitle))).toContain('title');
     expect((await sample.request('POST', '/books', { title: 42 })).status).toBe(400);
+    expect((await sample.request('POST', '/books', { title: 'a\u0000b' })).status).toBe(400);
     await sample.request('POST', '/books', { title: 'Dune' });
     expect((await sample.request('PATCH', '/books/1', { title: null }, 'application/merge-patch+json')).status).toBe(400);
     expect((await sample.request('PATCH', '/books/1', { title: '' })).status).toBe(400);
@@ -111,23 +112,34 @@ describe('sample app publishing to an external hub', () => {
 
   it('advertises the hub on every route, errors included, readable across origins', async () => {
     const link = `<${sink.url}>; rel="mercure"`;
+    const post = (body: string, type = 'application/json') =>
+      fetch(`${sample.url}/books`, { method: 'POST', headers: { 'Content-Type': type }, body });
     const responses = await Promise.all([
       fetch(`${sample.url}/books`, { headers: { Origin: 'https://app.example.com' } }),
       sample.request('GET', '/books/99'),
       sample.request('POST', '/books', {}),
       sample.request('GET', '/reviews'),
+      post('{"title":'), // answered by the body parser, before any Nest handler
+      post('null'),
+      fetch(`${sample.url}/books/%ZZ`), // answered by Express's URL decoding
+      post('<book/>', 'application/xml'),
     ]);
+    expect(responses.map((r) => r.status)).toEqual([200, 404, 400, 200, 400, 400, 400, 415]);
     for (const response of responses) expect(response.headers.get('link')).toBe(link);
     expect(responses[0].headers.get('access-control-expose-headers')).toContain('Link');
   });
 
   it('delivers pending updates before the app shuts down', async () => {
-    sink.respondWith(() => ({ status: 200, delayMs: 150 }));
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    sink.respondWith(() => ({ status: 200, hold: gate }));
     for (const title of ['A', 'B', 'C']) {
       expect((await sample.request('POST', '/books', { title })).status).toBe(201);
     }
-    expect(sink.received.length).toBeLessThan(3);
-    await sample.app.close();
+    const closing = sample.app.close();
+    expect(sink.received).toHaveLength(0); // the hub has answered nothing yet
+    open();
+    await closing;
     expect(sink.received.map((r) => r.fields[0][1])).toEqual([1, 2, 3].map((id) => `${PUBLIC_URL}/books/${id}`));
   });
 });

@@ -10,7 +10,9 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule.forRoot(config), { bodyParser: false });
   configureApp(app);
   await app.listen(config.port);
-  const hub = config.mercurePublishUrl ? config.mercurePublishUrl : `${config.publicUrl}/.well-known/mercure (embedded)`;
+  // Origin and path only: a hub URL may carry credentials.
+  const external = config.mercurePublishUrl && new URL(config.mercurePublishUrl);
+  const hub = external ? external.origin + external.pathname : `${config.publicUrl}/.well-known/mercure (embedded)`;
   Logger.log(`Sample app on ${config.publicUrl}, Mercure hub ${hub}`, 'SampleApp');
 }
 

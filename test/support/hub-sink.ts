@@ -10,7 +10,14 @@ export interface ReceivedPublish {
   fields: [string, string][];
 }
 
-type Responder = (request: ReceivedPublish, index: number) => { status: number; body?: string; delayMs?: number };
+interface Answer {
+  status: number;
+  body?: string;
+  delayMs?: number;
+  /** The answer waits for this promise (a gate the test opens). */
+  hold?: Promise<void>;
+}
+type Responder = (request: ReceivedPublish, index: number) => Answer;
 
 /**
  * A real HTTP server standing in for a Mercure hub: records each publish request and answers
@@ -98,7 +105,8 @@ export class HubSink {
         res.writeHead(answer.status, { 'Content-Type': 'text/plain' });
         res.end(answer.body ?? (answer.status === 200 ? `urn:uuid:sink-${index}` : 'error'));
       };
-      if (answer.delayMs) setTimeout(reply, answer.delayMs);
+      if (answer.hold) void answer.hold.then(reply);
+      else if (answer.delayMs) setTimeout(reply, answer.delayMs);
       else reply();
     });
   }

@@ -1,18 +1,22 @@
 import { IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { NoNulCharacters } from '../common/no-nul.decorator';
 
 export class CreateBookDto {
   @IsString()
+  @NoNulCharacters()
   @IsNotEmpty()
   @MaxLength(255)
   title!: string;
 
   @IsOptional()
   @IsString()
+  @NoNulCharacters()
   @MaxLength(255)
   author?: string | null;
 
   @IsOptional()
   @IsString()
+  @NoNulCharacters()
   @MaxLength(32)
   isbn?: string | null;
 }
@@ -21,17 +25,20 @@ export class CreateBookDto {
 export class UpdateBookDto {
   @ValidateIf((patch: UpdateBookDto) => patch.title !== undefined)
   @IsString()
+  @NoNulCharacters()
   @IsNotEmpty()
   @MaxLength(255)
   title?: string;
 
   @IsOptional()
   @IsString()
+  @NoNulCharacters()
   @MaxLength(255)
   author?: string | null;
 
   @IsOptional()
   @IsString()
+  @NoNulCharacters()
   @MaxLength(32)
   isbn?: string | null;
 }

@@ -1,8 +1,10 @@
 import { IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { NoNulCharacters } from '../common/no-nul.decorator';
 
 export class CreateReviewDto {
   /** IRI of the reviewed book, e.g. `/books/1`. */
   @IsString()
+  @NoNulCharacters()
   @IsNotEmpty()
   book!: string;
 
@@ -13,6 +15,7 @@ export class CreateReviewDto {
 
   @IsOptional()
   @IsString()
+  @NoNulCharacters()
   @MaxLength(10000)
   body?: string;
 }
@@ -20,6 +23,7 @@ export class CreateReviewDto {
 export class UpdateReviewDto {
   @ValidateIf((patch: UpdateReviewDto) => patch.book !== undefined)
   @IsString()
+  @NoNulCharacters()
   @IsNotEmpty()
   book?: string;
 
@@ -31,6 +35,7 @@ export class UpdateReviewDto {
 
   @ValidateIf((patch: UpdateReviewDto) => patch.body !== undefined)
   @IsString()
+  @NoNulCharacters()
   @MaxLength(10000)
   body?: string;
 }
