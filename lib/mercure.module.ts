@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Module, OnModuleDestroy, Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { MercureDiscoveryInterceptor } from './discovery/mercure-discovery.interceptor';
 import { MERCURE_MODULE_OPTIONS, MERCURE_RESOLVED_OPTIONS } from './mercure.constants';
 import type { MercureModuleAsyncOptions, MercureModuleOptions, MercureOptionsFactory } from './mercure.options';
@@ -37,6 +37,7 @@ export class MercureModule implements OnModuleDestroy {
     return {
       module: MercureModule,
       global: options.isGlobal ?? true,
+      imports: [DiscoveryModule],
       providers: [{ provide: MERCURE_MODULE_OPTIONS, useValue: options }, ...moduleProviders()],
       exports: EXPORTS,
     };
@@ -46,7 +47,7 @@ export class MercureModule implements OnModuleDestroy {
     return {
       module: MercureModule,
       global: options.isGlobal ?? true,
-      imports: options.imports ?? [],
+      imports: [DiscoveryModule, ...(options.imports ?? [])],
       providers: [...createAsyncOptionsProviders(options), ...moduleProviders()],
       exports: EXPORTS,
     };

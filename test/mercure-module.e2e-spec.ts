@@ -48,8 +48,8 @@ class MercureConfig {
   constructor(readonly defaultUrl: string, readonly auditUrl: string) {}
 }
 
-async function boot(imports: any[], providers: any[] = []): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({ imports, controllers: [NotesController], providers }).compile();
+async function boot(imports: any[], providers: any[] = [], controllers: any[] = [NotesController]): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports, controllers, providers }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.listen(0, '127.0.0.1');
   return app;
@@ -132,11 +132,11 @@ describe('MercureModule start-up errors', () => {
     process.env = { ...saved };
   });
 
-  async function bootError(mercure: any): Promise<Error> {
+  async function bootError(mercure: any, controllers: any[] = [NotesController]): Promise<Error> {
     try {
       // No connection: when start-up fails, nothing closes the ORM, and an open libsql handle
       // would keep Jest from exiting.
-      const app = await boot([MikroOrmModule.forRoot({ ...orm(), connect: false }), mercure]);
+      const app = await boot([MikroOrmModule.forRoot({ ...orm(), connect: false }), mercure], [], controllers);
       await app.close();
     } catch (error) {
       return error as Error;
@@ -149,6 +149,25 @@ describe('MercureModule start-up errors', () => {
     const error = await bootError(MercureModule.forRoot({ baseUrl: 'https://x.example.com' }));
     expect(error.message).toContain('`publishUrl` (env MERCURE_PUBLISH_URL)');
     expect(error.message).toContain('MercureHubModule');
+  });
+
+  it('names a @MercureDiscovery hub that is not configured', async () => {
+    @Controller('typo')
+    class TypoController {
+      @Get()
+      @MercureDiscovery('adit')
+      get() {
+        return {};
+      }
+    }
+    const error = await bootError(
+      MercureModule.forRoot({
+        baseUrl: 'https://x.example.com',
+        hubs: { main: { publishUrl: 'http://127.0.0.1:9/hub', jwt: { token: 't' } }, audit: { publishUrl: 'http://127.0.0.1:9/hub', jwt: { token: 't' } } },
+      }),
+      [TypoController],
+    );
+    expect(error.message).toContain("@MercureDiscovery('adit') on TypoController.get() names a hub that is not configured");
   });
 
   it('names a resource hub that is not configured', async () => {

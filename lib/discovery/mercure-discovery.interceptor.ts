@@ -1,11 +1,13 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { Observable, tap } from 'rxjs';
 import { MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
-import type { ResolvedMercureOptions } from '../mercure-options.resolver';
+import { MercureConfigurationError, ResolvedMercureOptions } from '../mercure-options.resolver';
 import { HubRegistry } from '../publisher/hub-registry';
 import { appendHeader, mercureLink } from './link-header';
 import { MERCURE_DISCOVERY_METADATA } from './mercure-discovery.decorator';
+
+type DiscoveryMetadata = { hub?: string } | undefined;
 
 /**
  * Advertises the hub on HTTP responses. The header is set before the handler runs, so error
@@ -13,36 +15,68 @@ import { MERCURE_DISCOVERY_METADATA } from './mercure-discovery.decorator';
  * replaced the `Link` header with its own (`appendHeader` never adds a value twice).
  */
 @Injectable()
-export class MercureDiscoveryInterceptor implements NestInterceptor {
+export class MercureDiscoveryInterceptor implements NestInterceptor, OnModuleInit {
+  /** The `Link` value of each handler (null: none), worked out on its first request. */
+  private readonly links = new WeakMap<Function, string | null>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly hubs: HubRegistry,
     @Inject(MERCURE_RESOLVED_OPTIONS) private readonly options: ResolvedMercureOptions,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
   ) {}
 
+  /** A `@MercureDiscovery('name')` naming no configured hub fails the boot, not each request. */
+  onModuleInit(): void {
+    for (const { metatype, instance } of this.discovery.getControllers()) {
+      if (!metatype || !instance) continue;
+      const prototype = Object.getPrototypeOf(instance);
+      const targets: [Function, string][] = [
+        [metatype as Function, metatype.name],
+        ...this.scanner
+          .getAllMethodNames(prototype)
+          .map((name): [Function, string] => [prototype[name], `${metatype.name}.${name}()`]),
+      ];
+      for (const [target, where] of targets) {
+        const hub = this.reflector.get<DiscoveryMetadata>(MERCURE_DISCOVERY_METADATA, target)?.hub;
+        if (hub !== undefined && !this.hubs.has(hub)) {
+          throw new MercureConfigurationError(
+            `@MercureDiscovery('${hub}') on ${where} names a hub that is not configured; hubs: ${this.hubs.names().join(', ')}`,
+          );
+        }
+      }
+    }
+  }
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const advertise = this.advertiser(context);
-    if (!advertise) return next.handle();
+    const link = context.getType() === 'http' ? this.linkOf(context) : null;
+    if (!link) return next.handle();
+    const http = context.switchToHttp();
+    const res = http.getResponse();
+    const crossOrigin = Boolean(http.getRequest()?.headers?.origin);
+    const advertise = () => {
+      appendHeader(res, 'Link', link);
+      // Cross-origin scripts may read only the headers CORS exposes.
+      if (crossOrigin) appendHeader(res, 'Access-Control-Expose-Headers', 'Link');
+    };
     advertise();
     return next.handle().pipe(tap({ next: advertise }));
   }
 
-  private advertiser(context: ExecutionContext): (() => void) | undefined {
-    if (context.getType() !== 'http' || this.options.discovery === false) return undefined;
-    const marked = this.reflector.getAllAndOverride<{ hub?: string } | undefined>(MERCURE_DISCOVERY_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (!marked && this.options.discovery !== 'all') return undefined;
-    const url = this.hubs.get(marked?.hub).subscribeUrl;
-    if (!url) return undefined;
-    const http = context.switchToHttp();
-    const res = http.getResponse();
-    const crossOrigin = Boolean(http.getRequest()?.headers?.origin);
-    return () => {
-      appendHeader(res, 'Link', mercureLink(url));
-      // Cross-origin scripts may read only the headers CORS exposes.
-      if (crossOrigin) appendHeader(res, 'Access-Control-Expose-Headers', 'Link');
-    };
+  private linkOf(context: ExecutionContext): string | null {
+    const handler = context.getHandler();
+    let link = this.links.get(handler);
+    if (link === undefined) {
+      const marked = this.reflector.getAllAndOverride<DiscoveryMetadata>(MERCURE_DISCOVERY_METADATA, [
+        handler,
+        context.getClass(),
+      ]);
+      const wanted = this.options.discovery === 'all' || (marked && this.options.discovery === 'decorated');
+      const url = wanted ? this.hubs.get(marked?.hub).subscribeUrl : undefined;
+      link = url ? mercureLink(url) : null;
+      this.links.set(handler, link);
+    }
+    return link;
   }
 }

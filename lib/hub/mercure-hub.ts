@@ -320,7 +320,7 @@ export class MercureHub implements LocalHub {
       [...new Set(selectors)],
       res,
       allowed,
-      allowed ? allowed.join('\n') : undefined,
+      allowed ? JSON.stringify(allowed) : undefined, // unambiguous cache key of the claim
       claims?.payload,
     );
 
