@@ -1,6 +1,7 @@
 import { createPublicKey, createSecretKey, JsonWebKey, KeyObject } from 'crypto';
 import { jwtVerify } from 'jose';
 import { HubJwtAlgorithm, MercureHubConfigError, MercureHubJwtOptions } from './mercure-hub.options';
+import { keyMismatch } from '../jwt/key-algorithm';
 
 /** The part of a verified token the hub uses. */
 export interface MercureClaims {
@@ -30,7 +31,6 @@ const ALGORITHMS: readonly HubJwtAlgorithm[] = [
   'EdDSA',
 ];
 
-const EC_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
 
 /** Why a token was refused; the hub answers 401 whatever it is. */
 export class TokenError extends Error {
@@ -132,18 +132,9 @@ function importKey(key: MercureHubJwtOptions['key'], algorithm: HubJwtAlgorithm,
       `${where} must be a public key (PEM, KeyObject or JWK) for ${algorithm}; it could not be read as one`,
     );
   }
-  const type = publicKey.asymmetricKeyType;
-  const family = algorithm.slice(0, 2);
-  const ok =
-    (family === 'RS' && type === 'rsa') ||
-    (family === 'PS' && (type === 'rsa' || type === 'rsa-pss')) ||
-    (family === 'ES' && type === 'ec' && publicKey.asymmetricKeyDetails?.namedCurve === EC_CURVES[algorithm]) ||
-    (algorithm === 'EdDSA' && (type === 'ed25519' || type === 'ed448'));
-  if (!ok) {
-    const curve = publicKey.asymmetricKeyDetails?.namedCurve;
-    throw new MercureHubConfigError(
-      `${where} is a ${type}${curve ? ` (${curve})` : ''} key, which does not fit ${optionName}.algorithm ${algorithm}`,
-    );
+  const mismatch = keyMismatch(publicKey, algorithm);
+  if (mismatch) {
+    throw new MercureHubConfigError(`${where} does not fit ${optionName}.algorithm: ${mismatch}`);
   }
   return publicKey;
 }

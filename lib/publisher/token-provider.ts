@@ -1,6 +1,7 @@
 import { createPrivateKey, createSecretKey, KeyObject } from 'crypto';
 import { SignJWT } from 'jose';
 import type { MercureJwtOptions, MercureJwtSecretOptions } from '../mercure.options';
+import { keyMismatch } from '../jwt/key-algorithm';
 
 /** Returns the publisher JWT to send as `Authorization: Bearer`; called before each request. */
 export type TokenProvider = () => Promise<string>;
@@ -15,7 +16,6 @@ const ASYMMETRIC_ALGORITHMS = [
 const SUPPORTED_ALGORITHMS: readonly string[] = [...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
 
 /** The curve each ECDSA algorithm is defined on (RFC 7518 section 3.4). */
-const EC_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
 
 /**
  * Turns the `jwt` option of a hub into a function returning the publisher token, or `undefined`
@@ -140,32 +140,4 @@ function privateKey(secret: unknown, algorithm: string, optionPath: string): Key
     throw new Error(`${optionPath}.secret: ${mismatch}`);
   }
   return key;
-}
-
-/** Describes why the key cannot sign with the algorithm, or returns undefined when it can. */
-function keyMismatch(key: KeyObject, algorithm: string): string | undefined {
-  const type = key.asymmetricKeyType;
-  const family = algorithm.slice(0, 2);
-  if (family === 'RS' || family === 'PS') {
-    const allowed = family === 'PS' ? ['rsa', 'rsa-pss'] : ['rsa'];
-    if (!type || !allowed.includes(type)) {
-      return `${algorithm} needs an RSA key, got ${type ?? 'an unknown'} key`;
-    }
-    const bits = key.asymmetricKeyDetails?.modulusLength;
-    if (bits !== undefined && bits < 2048) {
-      return `${algorithm} needs an RSA key of at least 2048 bits, got ${bits}`;
-    }
-    return undefined;
-  }
-  if (family === 'ES') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (type !== 'ec' || curve !== EC_CURVES[algorithm]) {
-      return `${algorithm} needs an EC key on ${EC_CURVES[algorithm]}, got ${type ?? 'an unknown'} key${curve ? ` on ${curve}` : ''}`;
-    }
-    return undefined;
-  }
-  if (type !== 'ed25519' && type !== 'ed448') {
-    return `${algorithm} needs an Ed25519 or Ed448 key, got ${type ?? 'an unknown'} key`;
-  }
-  return undefined;
 }

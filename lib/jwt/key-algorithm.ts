@@ -1,0 +1,35 @@
+import type { KeyObject } from 'crypto';
+
+/** The curve each ECDSA algorithm signs on (RFC 7518). */
+const EC_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
+
+/**
+ * Why an asymmetric key (public or private) cannot serve a JWS algorithm, or undefined when it
+ * can. Shared by the publisher's signer and the embedded hub's verifier, so both accept the same keys.
+ */
+export function keyMismatch(key: KeyObject, algorithm: string): string | undefined {
+  const type = key.asymmetricKeyType;
+  const family = algorithm.slice(0, 2);
+  if (family === 'RS' || family === 'PS') {
+    const allowed = family === 'PS' ? ['rsa', 'rsa-pss'] : ['rsa'];
+    if (!type || !allowed.includes(type)) {
+      return `${algorithm} needs an RSA key, got ${type ?? 'an unknown'} key`;
+    }
+    const bits = key.asymmetricKeyDetails?.modulusLength;
+    if (bits !== undefined && bits < 2048) {
+      return `${algorithm} needs an RSA key of at least 2048 bits, got ${bits}`;
+    }
+    return undefined;
+  }
+  if (family === 'ES') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (type !== 'ec' || curve !== EC_CURVES[algorithm]) {
+      return `${algorithm} needs an EC key on ${EC_CURVES[algorithm]}, got ${type ?? 'an unknown'} key${curve ? ` on ${curve}` : ''}`;
+    }
+    return undefined;
+  }
+  if (type !== 'ed25519' && type !== 'ed448') {
+    return `${algorithm} needs an Ed25519 or Ed448 key, got ${type ?? 'an unknown'} key`;
+  }
+  return undefined;
+}
