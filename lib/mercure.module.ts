@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Module, OnModuleDestroy, Provider } from '@nestjs/common';
+import { BeforeApplicationShutdown, DynamicModule, Inject, Module, OnModuleDestroy, Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { MercureDiscoveryInterceptor } from './discovery/mercure-discovery.interceptor';
 import { MERCURE_MODULE_OPTIONS, MERCURE_RESOLVED_OPTIONS } from './mercure.constants';
@@ -27,7 +27,7 @@ function moduleProviders(): Provider[] {
  * advertises the hub with a `Link` header. Global by default.
  */
 @Module({})
-export class MercureModule implements OnModuleDestroy {
+export class MercureModule implements OnModuleDestroy, BeforeApplicationShutdown {
   constructor(
     private readonly hubs: HubRegistry,
     @Inject(MERCURE_RESOLVED_OPTIONS) private readonly options: ResolvedMercureOptions,
@@ -54,13 +54,25 @@ export class MercureModule implements OnModuleDestroy {
   }
 
   /**
-   * Delivers what is still queued before the app (and an embedded hub, or the ORM) goes away.
-   * This runs in the first shutdown phase, bounded by `delivery.shutdownTimeout`.
+   * Delivers what is still queued before the app (and an embedded hub, or the ORM) goes away,
+   * bounded by `delivery.shutdownTimeout`.
    */
   async onModuleDestroy(): Promise<void> {
+    await this.drain();
+  }
+
+  /**
+   * Modules destroyed after this one may still have flushed in their own destroy hooks: deliver
+   * those too, then close the connections. The embedded hub still takes updates at this point.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.drain();
+    await Promise.all(this.hubs.all().map((hub) => hub.close()));
+  }
+
+  private async drain(): Promise<void> {
     const timeout = this.options.delivery.shutdownTimeout;
     await Promise.all(this.hubs.all().map((hub) => hub.drain(timeout)));
-    await Promise.all(this.hubs.all().map((hub) => hub.close()));
   }
 }
 

@@ -4,7 +4,7 @@ import { MikroORM } from '@mikro-orm/core';
 import { MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
 import { HubRegistry } from '../publisher/hub-registry';
 import { HubDeliveryError, type PublishTransport } from '../publisher/publish-transport';
-import type { Update } from '../publisher/update';
+import { Update } from '../publisher/update';
 import { IriConverter } from '../resource/iri-converter';
 import { mercureResourceProviders } from '../resource/resource.providers';
 import { Book, Cat, Dog, Note, Notice, Publisher, Tag } from './__fixtures__/entities';
@@ -210,6 +210,39 @@ describe('MercureFlushListener delivery modes', () => {
       await late.flush();
       ctx.listener.onModuleDestroy();
       expect(hub.pending).toBe(1);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('a manual dispatch right after the flush does not overtake the flush\'s update on the same topic', async () => {
+    const ctx = await createMercureTestContext();
+    try {
+      const em = ctx.orm.em.fork();
+      const book = em.create(Book, { title: 'From the flush' });
+      await em.flush();
+      ctx.hubs.get().dispatch(new Update(`${BASE_URL}/books/${book.id}`, 'by hand'));
+      await ctx.drain();
+      expect(ctx.recorder.updates.map((u) => u.data)).toEqual([expect.stringContaining('From the flush'), 'by hand']);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('keeps publishing after onModuleDestroy (flushes in other destroy hooks), until application shutdown', async () => {
+    const ctx = await createMercureTestContext();
+    try {
+      ctx.listener.onModuleDestroy();
+      const em = ctx.orm.em.fork();
+      const book = em.create(Book, { title: 'In a destroy hook' });
+      await em.flush();
+      await ctx.drain();
+      expect(ctx.recorder.topics()).toEqual([`${BASE_URL}/books/${book.id}`]);
+      ctx.listener.onApplicationShutdown();
+      book.title = 'After shutdown';
+      await em.flush();
+      await ctx.drain();
+      expect(ctx.recorder.updates).toHaveLength(1);
     } finally {
       await ctx.close();
     }

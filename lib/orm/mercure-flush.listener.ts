@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/core';
 import type { EventSubscriber, FlushEventArgs, TransactionEventArgs, UnitOfWork } from '@mikro-orm/core';
 import { MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
@@ -8,6 +8,7 @@ import type { EntityChangeKind } from '../resource/api-resource.options';
 import { MercureUpdateFactory } from '../resource/mercure-update.factory';
 import type { ResourceUpdate } from '../resource/resource-update';
 import { ResourceMetadataRegistry } from '../resource/resource-metadata.registry';
+import { CommitOrder, type CommitTicket } from './commit-order';
 import { changeKindOf, collectionOwner, writeConnection } from './mikro-orm-compat';
 import { observeSavepoints } from './savepoint-tracking';
 import { TransactionUpdateBuffer } from './transaction-update-buffer';
@@ -37,7 +38,7 @@ import { UpdateDispatcher } from './update-dispatcher';
  * `HubRegistry`, and the options under `MERCURE_RESOLVED_OPTIONS` (see `resource.providers.ts`).
  */
 @Injectable()
-export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnModuleDestroy {
+export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('Mercure');
   private readonly waitForDelivery: boolean;
   private readonly transactions = new TransactionUpdateBuffer();
@@ -45,7 +46,16 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   // The deletes noted by onFlush, per unit of work until its afterFlush; a flush that fails never
   // reaches afterFlush, and the next onFlush of that unit of work replaces its entry.
   private readonly pendingDeletes = new WeakMap<UnitOfWork, ResourceUpdate[]>();
+  /** Publishes concurrent transactions in commit order (see `CommitOrder`). */
+  private readonly order = new CommitOrder(HOLD_TIMEOUT_MS, (stale) =>
+    this.logger.warn(`Published Mercure updates without waiting any longer for ${stale} earlier transaction(s) whose end was never reported`),
+  );
+  /** Tickets of root transactions that began committing, until their commit or rollback. */
+  private readonly transactionTickets = new WeakMap<object, CommitTicket>();
+  /** Tickets of flushes outside a transaction (their own implicit transaction), until their afterFlush. */
+  private readonly flushTickets = new WeakMap<UnitOfWork, CommitTicket>();
   private active = false;
+  private stopHooks?: () => void;
   private stopObservingSavepoints?: () => void;
 
   constructor(
@@ -65,8 +75,9 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
    * (in the default mode they are queued just after the flush returns); then `HubPublisher.drain()`
    * covers them. For tests that use a real transport rather than `UpdateRecorder.waitFor()`.
    */
-  whenQueued(): Promise<void> {
-    return this.dispatcher.whenQueued();
+  async whenQueued(): Promise<void> {
+    await this.order.whenReleased();
+    await this.dispatcher.whenQueued();
   }
 
   onModuleInit(): void {
@@ -79,19 +90,53 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
           this.transactions.release(ctx);
         }
       },
-      rolledBack: (ctx) => this.transactions.discard(ctx),
+      rolledBack: (ctx) => this.discard(ctx),
+      // A failed COMMIT with no rollback after it (em.commit()): nothing of it is published.
+      commitFailed: (ctx) => this.discard(ctx),
     });
+    // A manual HubPublisher.dispatch() after `await em.flush()` must not overtake the flush's updates.
+    this.stopHooks = this.hubs.all().reduce<() => void>(
+      (stop, hub) => {
+        const remove = hub.beforeEnqueue(this.queuePendingHook);
+        return () => (stop(), remove());
+      },
+      () => undefined,
+    );
     // Forks made by em.transactional() clone the event manager, this subscriber included.
     this.orm.em.getEventManager().registerSubscriber(this);
     this.active = true;
   }
 
   onModuleDestroy(): void {
+    // Nest destroys a module's providers before the module itself, whose hook drains the hubs.
+    // The listener keeps publishing until the application shuts down, so that flushes made in
+    // other providers' destroy hooks are published too (or logged as refused once the hubs closed).
+    this.dispatcher.queuePending();
+  }
+
+  onApplicationShutdown(): void {
     // MikroORM has no way to unregister a subscriber; stop acting instead.
     this.active = false;
     this.stopObservingSavepoints?.();
-    // Nest destroys a module's providers before the module itself, whose hook drains the hubs.
+    this.stopHooks?.();
     this.dispatcher.queuePending();
+  }
+
+  beforeTransactionCommit(args: TransactionEventArgs): void {
+    const ctx = args.transaction as object | undefined;
+    if (!this.active || !ctx || this.transactions.isSavepoint(ctx)) {
+      return;
+    }
+    if (args.uow) {
+      // The implicit transaction of a flush outside any transaction: its updates are built at
+      // afterFlush, after COMMIT; until then its ticket holds back every later one.
+      this.flushTickets.set(args.uow, this.order.take());
+      return;
+    }
+    const buffered = this.transactions.peek(ctx);
+    if (buffered) {
+      this.transactionTickets.set(ctx, this.order.take(buffered));
+    }
   }
 
   onFlush(args: FlushEventArgs): void {
@@ -108,6 +153,21 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   }
 
   afterFlush(args: FlushEventArgs): Promise<void> | void {
+    const ticket = this.flushTickets.get(args.uow);
+    this.flushTickets.delete(args.uow);
+    try {
+      const result = this.afterFlushWith(args, ticket);
+      if (!result) {
+        this.order.settle(ticket);
+      }
+      return result;
+    } catch (error) {
+      this.order.settle(ticket);
+      throw error;
+    }
+  }
+
+  private afterFlushWith(args: FlushEventArgs, ticket: CommitTicket | undefined): Promise<void> | void {
     const deletes = this.pendingDeletes.get(args.uow) ?? [];
     this.pendingDeletes.delete(args.uow);
     if (!this.active) {
@@ -137,7 +197,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
       this.transactions.add(args.em.getTransactionContext() as object, changed);
       return;
     }
-    return this.publish(fold(changed));
+    return this.publish(fold(changed), ticket ?? this.order.take());
   }
 
   afterTransactionCommit(args: TransactionEventArgs): Promise<void> | void {
@@ -150,15 +210,34 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
       this.transactions.release(ctx);
       return;
     }
+    const ticket = this.transactionTickets.get(ctx);
+    this.transactionTickets.delete(ctx);
     const updates = this.transactions.take(ctx);
-    return updates.length > 0 && this.active ? this.publish(updates) : undefined;
+    if (updates.length === 0 || !this.active) {
+      this.order.settle(ticket);
+      return;
+    }
+    return this.publish(updates, ticket ?? this.order.take());
   }
 
   afterTransactionRollback(args: TransactionEventArgs): void {
+    if (args.uow) {
+      this.order.settle(this.flushTickets.get(args.uow));
+      this.flushTickets.delete(args.uow);
+    }
     if (args.transaction) {
-      this.transactions.discard(args.transaction as object);
+      this.discard(args.transaction as object);
     }
   }
+
+  /** The transaction or savepoint ended without committing: its updates are dropped. */
+  private discard(ctx: object): void {
+    this.transactions.discard(ctx);
+    this.order.settle(this.transactionTickets.get(ctx));
+    this.transactionTickets.delete(ctx);
+  }
+
+  private readonly queuePendingHook = (): void => this.dispatcher.queuePending();
 
   private build(entity: object, kind: EntityChangeKind, into: ResourceUpdate[]): void {
     try {
@@ -176,13 +255,23 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     }
   }
 
-  private publish(updates: readonly ResourceUpdate[]): Promise<void> | void {
+  private publish(updates: readonly ResourceUpdate[], ticket: CommitTicket): Promise<void> | void {
+    const iris = updates.map((update) => update.iri);
     if (this.waitForDelivery) {
-      return this.dispatcher.publishAndWait(updates);
+      return this.order.run(ticket, iris, () => this.dispatcher.publishAndWait(updates));
     }
-    this.dispatcher.dispatchSoon(updates);
+    const held = this.order.run(ticket, iris, () => this.dispatcher.dispatchSoon(updates));
+    // Held back behind an earlier commit: the flush or the commit does not wait for it.
+    if (held instanceof Promise) {
+      held.catch(noop);
+    }
   }
 }
+
+/** How long updates wait for an earlier transaction's commit to be reported before going anyway. */
+const HOLD_TIMEOUT_MS = 30_000;
+
+function noop(): void {}
 
 /** One update per IRI: two entity objects may share one (a delete and a re-create of the same key). */
 function fold(updates: readonly ResourceUpdate[]): ResourceUpdate[] {

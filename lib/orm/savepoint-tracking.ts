@@ -4,6 +4,8 @@ export interface SavepointObserver {
   opened(savepoint: object, parent: object): void;
   /** Called after any successful COMMIT or RELEASE SAVEPOINT of this connection. */
   committed(ctx: object): void | Promise<void>;
+  /** Called when a COMMIT or RELEASE SAVEPOINT of this connection (or its commit hooks) failed. */
+  commitFailed?(ctx: object): void;
   /** Called after any ROLLBACK or ROLLBACK TO SAVEPOINT of this connection, failed or not. */
   rolledBack(ctx: object): void;
 }
@@ -33,7 +35,14 @@ export function observeSavepoints(connection: Connection, observer: SavepointObs
     return ctx;
   };
   target.commit = async function (this: unknown, ctx, ...rest) {
-    await commit.call(this, ctx, ...rest);
+    try {
+      await commit.call(this, ctx, ...rest);
+    } catch (error) {
+      if (active && isObject(ctx)) {
+        observer.commitFailed?.(ctx);
+      }
+      throw error;
+    }
     if (active && isObject(ctx)) {
       await observer.committed(ctx);
     }

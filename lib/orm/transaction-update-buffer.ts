@@ -37,6 +37,11 @@ export class TransactionUpdateBuffer {
     }
   }
 
+  /** The IRIs buffered for `ctx` (a live view), or undefined when none. */
+  peek(ctx: object): ReadonlyMap<string, ResourceUpdate> | undefined {
+    return this.changes.get(ctx);
+  }
+
   /** A savepoint was released: its updates now belong to the enclosing transaction. */
   release(savepoint: object): void {
     const parent = this.parents.get(savepoint);

@@ -37,6 +37,9 @@ export class UpdateDispatcher {
   }
 
   queuePending(): void {
+    if (this.batches.length === 0) {
+      return; // the fast path of HubPublisher's before-enqueue hook (and of a re-entrant call)
+    }
     const batches = this.batches;
     const scheduled = this.scheduled;
     this.batches = [];

@@ -90,8 +90,25 @@ describe('HubPublisher', () => {
     expect(handlers.some((handler) => typeof handler === 'function')).toBe(true);
   });
 
-  it('refuses updates once closed', async () => {
+  it('refuses updates once closed, and logs each refusal (dispatch included)', async () => {
     await publisher.close();
     await expect(publisher.publish(new Update('t'))).rejects.toBeInstanceOf(HubDeliveryError);
+    publisher.dispatch(new Update('u', 'data'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(logger.warn.mock.calls.map(([message]) => message)).toEqual([
+      expect.stringContaining('topic "t" refused'),
+      expect.stringContaining('topic "u" refused'),
+    ]);
+  });
+
+  it('runs the before-enqueue hooks first, until removed', () => {
+    hub.handler = accept;
+    const order: string[] = [];
+    const remove = publisher.beforeEnqueue(() => order.push('hook'));
+    publisher.dispatch(new Update('t', 'one'));
+    void publisher.publish(new Update('t', 'two'));
+    remove();
+    publisher.dispatch(new Update('t', 'three'));
+    expect(order).toEqual(['hook', 'hook']);
   });
 });

@@ -25,6 +25,8 @@ import { Update } from './update';
  * update that cannot be delivered is logged once (context `Mercure`).
  */
 export class HubPublisher {
+  private readonly enqueueHooks: (() => void)[] = [];
+
   constructor(
     /** The hub's name in the module options (`default` for the top-level one). */
     readonly name: string,
@@ -39,6 +41,7 @@ export class HubPublisher {
    * retries; the failure is also logged.
    */
   publish(update: Update): Promise<string> {
+    this.runEnqueueHooks();
     return this.queue.enqueue(update);
   }
 
@@ -47,7 +50,29 @@ export class HubPublisher {
    * otherwise ignored, so a hub outage never fails the caller.
    */
   dispatch(update: Update): void {
+    this.runEnqueueHooks();
     this.queue.enqueue(update).catch(ignoreLoggedFailure);
+  }
+
+  /**
+   * @internal Runs `hook` (synchronously) before every update is queued, so that the ORM listener
+   * queues the updates it deferred first and a later `dispatch()` cannot overtake them. Returns a
+   * function that removes the hook.
+   */
+  beforeEnqueue(hook: () => void): () => void {
+    this.enqueueHooks.push(hook);
+    return () => {
+      const index = this.enqueueHooks.indexOf(hook);
+      if (index >= 0) {
+        this.enqueueHooks.splice(index, 1);
+      }
+    };
+  }
+
+  private runEnqueueHooks(): void {
+    for (let i = 0; i < this.enqueueHooks.length; i++) {
+      this.enqueueHooks[i]();
+    }
   }
 
   /** Updates published and not yet delivered or given up. */

@@ -275,8 +275,11 @@ describe('PublishQueue over HTTP', () => {
     expect(hub.requests).toHaveLength(1);
     expect(logger.error).not.toHaveBeenCalled();
     expect(logger.warn).toHaveBeenCalledTimes(1);
-    await expect(rejection(queue.enqueue(new Update('t', 'y')))).resolves.toBeInstanceOf(HubDeliveryError);
+    await expect(rejection(queue.enqueue(new Update(['t', 'alt'], 'secret data')))).resolves.toBeInstanceOf(HubDeliveryError);
     expect(queue.pending).toBe(0);
+    // Refused because closed: a warning naming the topic, never the data.
+    expect(logger.warn).toHaveBeenCalledTimes(2);
+    expect(logger.warn.mock.calls[1][0]).toBe('Mercure update for topic "t" (and 1 alternate topic(s)) refused: the publish queue of hub "default" is closed');
   });
 });
 

@@ -33,7 +33,8 @@ const DEFAULTS = { retries: 5, retryDelay: 100, maxRetryDelay: 5000, concurrency
  * A retry after a timeout may deliver an update twice, if the hub got the first one after all.
  *
  * Failures: after the last attempt the queue logs one error (hub, topic, status, body; never the
- * token or the data) and rejects the promise returned by `enqueue()`. That promise belongs to the
+ * token or the data) and rejects the promise returned by `enqueue()`; an update refused because the
+ * queue is closed is logged as a warning and rejected the same way. That promise belongs to the
  * caller, who must handle it; `HubPublisher.dispatch()` does, for fire-and-forget publishing. The
  * queue's own bookkeeping never leaves a rejected promise unhandled.
  */
@@ -73,6 +74,14 @@ export class PublishQueue {
    */
   enqueue(update: Update): Promise<string> {
     if (this.closed) {
+      // Logged like any other failure (the topic, never the token or the data): updates made
+      // after shutdown, e.g. by flushes in late destroy hooks, must not vanish silently.
+      const [topic, ...alternates] = update.topics;
+      this.logger.warn(
+        `Mercure update for topic ${JSON.stringify(topic)}` +
+          (alternates.length ? ` (and ${alternates.length} alternate topic(s))` : '') +
+          ` refused: the publish queue of hub "${this.options.hubName}" is closed`,
+      );
       return Promise.reject(
         new HubDeliveryError(`The publish queue of Mercure hub "${this.options.hubName}" is closed`, false),
       );

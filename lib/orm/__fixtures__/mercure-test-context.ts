@@ -1,5 +1,5 @@
 import { MikroORM } from '@mikro-orm/core';
-import type { Options } from '@mikro-orm/core';
+import type { EventSubscriber, Options } from '@mikro-orm/core';
 import { LibSqlDriver } from '@mikro-orm/libsql';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { HubPublisher } from '../../publisher/hub-publisher';
@@ -45,6 +45,8 @@ export interface MercureTestContextOptions {
   /** Leaves the listener out (for the benchmark's baseline). */
   withoutListener?: boolean;
   ormOptions?: Partial<Options>;
+  /** Subscribers registered before the listener (their hooks run first, e.g. to delay an event). */
+  subscribersBefore?: EventSubscriber[];
 }
 
 /** A real MikroORM with the fixture entities, and the listener wired as the module would wire it. */
@@ -82,6 +84,9 @@ export async function createMercureTestContext(options: MercureTestContextOption
   const listener = new MercureFlushListener(orm, resources, updates, hubs, {
     delivery: { waitForDelivery: options.waitForDelivery ?? false },
   });
+  for (const subscriber of options.subscribersBefore ?? []) {
+    orm.em.getEventManager().registerSubscriber(subscriber);
+  }
   if (options.withoutListener) {
     resources.initialize(hubs.names());
   } else {
@@ -113,6 +118,7 @@ export async function createMercureTestContext(options: MercureTestContextOption
     },
     async close() {
       listener.onModuleDestroy();
+      listener.onApplicationShutdown();
       await Promise.all(hubs.all().map((hub) => hub.close()));
       if (options.postgresUrl && options.schema) {
         await orm.em.getConnection().execute(`drop schema if exists "${options.schema}" cascade`);
