@@ -8,7 +8,7 @@ import { HubPublisher, HubRegistry, MercureDiscovery, MercureModule, Update } fr
 import { MercureTestingModule, UpdateRecorder } from 'nestjs-mercure/testing';
 import { AuditEntry, Note } from './fixtures/note.entity';
 import { HubSink } from './support/hub-sink';
-import { createSchema, ReflectMetadataProvider } from './support/mikro-orm-version';
+import { createSchema, NO_CONNECTION_AT_INIT, ReflectMetadataProvider } from './support/mikro-orm-version';
 
 const orm = (): MikroOrmModuleSyncOptions => ({
   driver: LibSqlDriver,
@@ -134,9 +134,7 @@ describe('MercureModule start-up errors', () => {
 
   async function bootError(mercure: any, controllers: any[] = [NotesController]): Promise<Error> {
     try {
-      // No connection: when start-up fails, nothing closes the ORM, and an open libsql handle
-      // would keep Jest from exiting.
-      const app = await boot([MikroOrmModule.forRoot({ ...orm(), connect: false }), mercure], [], controllers);
+      const app = await boot([MikroOrmModule.forRoot({ ...orm(), ...NO_CONNECTION_AT_INIT }), mercure], [], controllers);
       await app.close();
     } catch (error) {
       return error as Error;

@@ -4,7 +4,8 @@
  * - the entity decorators (TypeScript `experimentalDecorators`) and the metadata provider reading
  *   their `reflect-metadata` types come with `@mikro-orm/core` in 6, `@mikro-orm/decorators/legacy`
  *   in 7 (a package that has no 6.x);
- * - the schema generator's `createSchema()` of 6 is `create()` in 7.
+ * - the schema generator's `createSchema()` of 6 is `create()` in 7;
+ * - `MikroORM.init()` connects in 6 unless `connect: false`; 7 connects on first use (no option).
  * Entities in tests import their decorators from here, ORM options add `metadataProvider` and are
  * typed `MikroOrmModuleSyncOptions` (MikroORM 7's `Options` has every field required), and tables
  * are made with `createSchema(orm)`.
@@ -34,6 +35,13 @@ export const Property = decorators.Property as Export<'Property'>;
 
 /** The `metadataProvider` option for entities defined with the decorators above. */
 export const ReflectMetadataProvider = decorators.ReflectMetadataProvider as Export<'ReflectMetadataProvider', any>;
+
+/**
+ * ORM options for an ORM that must not connect at start-up (tests whose start-up fails, so that
+ * nothing closes the ORM and an open connection would keep Jest running).
+ */
+export const NO_CONNECTION_AT_INIT: Record<string, unknown> =
+  typeof (core as Record<string, unknown>).Entity === 'function' ? { connect: false } : {};
 
 /** Creates the tables of every entity. */
 export async function createSchema(orm: MikroORM): Promise<void> {
