@@ -54,6 +54,9 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   private readonly transactionTickets = new WeakMap<object, CommitTicket>();
   /** Tickets of flushes outside a transaction (their own implicit transaction), until their afterFlush. */
   private readonly flushTickets = new WeakMap<UnitOfWork, CommitTicket>();
+  // Units of work flushing outside any transaction, between onFlush and afterFlush: only their
+  // implicit transaction takes a flush ticket (MikroORM 7 passes `uow` for explicit ones too).
+  private readonly implicitFlushes = new WeakSet<UnitOfWork>();
   private active = false;
   private stopHooks?: () => void;
   private stopObservingSavepoints?: () => void;
@@ -127,7 +130,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     if (!this.active || !ctx || this.transactions.isSavepoint(ctx)) {
       return;
     }
-    if (args.uow) {
+    if (args.uow && this.implicitFlushes.has(args.uow)) {
       // The implicit transaction of a flush outside any transaction: its updates are built at
       // afterFlush, after COMMIT; until then its ticket holds back every later one.
       this.flushTickets.set(args.uow, this.order.take());
@@ -143,6 +146,9 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     if (!this.active) {
       return;
     }
+    if (!args.em.isInTransaction()) {
+      this.implicitFlushes.add(args.uow);
+    }
     const deletes: ResourceUpdate[] = [];
     for (const changeSet of args.uow.getChangeSets()) {
       if (changeKindOf(changeSet) === 'delete' && this.updates.publishesClass(changeSet.meta.class)) {
@@ -153,6 +159,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   }
 
   afterFlush(args: FlushEventArgs): Promise<void> | void {
+    this.implicitFlushes.delete(args.uow);
     const ticket = this.flushTickets.get(args.uow);
     this.flushTickets.delete(args.uow);
     try {
@@ -222,6 +229,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
 
   afterTransactionRollback(args: TransactionEventArgs): void {
     if (args.uow) {
+      this.implicitFlushes.delete(args.uow);
       this.order.settle(this.flushTickets.get(args.uow));
       this.flushTickets.delete(args.uow);
     }
