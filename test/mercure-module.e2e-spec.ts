@@ -96,7 +96,9 @@ describe('MercureModule in a Nest app', () => {
     const response = await fetch(await url(app, '/notes'), { method: 'POST' });
     expect(response.status).toBe(201);
     await sinks.audit.waitForCount(1);
-    expect(sinks.default.received).toHaveLength(0);
+    // Anything misrouted to the main hub was queued with it: let that queue empty before looking.
+    expect(await app.get(HubRegistry).get('main').drain(5000)).toBe(true);
+    expect(sinks.default.answered).toBe(0);
     const [publish] = sinks.audit.received;
     expect(publish.headers.authorization).toBe('Bearer audit-token');
     expect(publish.fields).toEqual([

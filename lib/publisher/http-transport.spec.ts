@@ -1,6 +1,6 @@
 import { jwtVerify } from 'jose';
 import { encodeUpdate, HttpTransport, parseRetryAfter } from './http-transport';
-import { FakeHub, field, freePort, startFakeHub } from './hub-server.spec-helper';
+import { FakeHub, field, freePort, startFakeHub } from '../../test/support/fake-hub';
 import { HubDeliveryError } from './publish-transport';
 import { createTokenProvider } from './token-provider';
 import { Update } from './update';

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { HttpTransport } from './http-transport';
-import { accept, FakeHub, startFakeHub } from './hub-server.spec-helper';
+import { accept, FakeHub, startFakeHub } from '../../test/support/fake-hub';
 import { HubPublisher } from './hub-publisher';
 import { PublishQueue } from './publish-queue';
 import { HubDeliveryError } from './publish-transport';

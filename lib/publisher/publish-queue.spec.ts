@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { HttpTransport } from './http-transport';
-import { accept, FakeHub, field, freePort, HubRequest, startFakeHub } from './hub-server.spec-helper';
+import { accept, FakeHub, field, freePort, HubRequest, startFakeHub } from '../../test/support/fake-hub';
 import { PublishQueue } from './publish-queue';
 import { HubDeliveryError, PublishTransport } from './publish-transport';
 import { Update } from './update';

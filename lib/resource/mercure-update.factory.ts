@@ -14,8 +14,6 @@ import { ResourceUpdate } from './resource-update';
  */
 @Injectable()
 export class MercureUpdateFactory {
-  private readonly staticOptions = new WeakMap<ResourceMetadata, MercureResourceOptions | false>();
-
   constructor(
     private readonly resources: ResourceMetadataRegistry,
     private readonly iris: IriConverter,
@@ -63,16 +61,11 @@ export class MercureUpdateFactory {
       if (decided === false) {
         return undefined;
       }
-      const options = decided === true ? {} : decided;
+      const options = decided === true ? DEFAULT_OPTIONS : decided;
       validateMercureOptions(resource.className, options);
       return options;
     }
-    let options = this.staticOptions.get(resource);
-    if (options === undefined) {
-      options = setting === true ? {} : setting || false;
-      this.staticOptions.set(resource, options);
-    }
-    return options || undefined;
+    return setting === true ? DEFAULT_OPTIONS : setting || undefined;
   }
 
   private topics(options: MercureResourceOptions, entity: object, iri: string): string[] {
@@ -87,6 +80,9 @@ export class MercureUpdateFactory {
     return topics;
   }
 }
+
+/** `mercure: true`: every option at its default. */
+const DEFAULT_OPTIONS: MercureResourceOptions = Object.freeze({});
 
 /** A `data` function's result: strings as they are, anything else JSON-encoded. */
 function encodePayload(payload: unknown): string {

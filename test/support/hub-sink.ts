@@ -1,14 +1,7 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
-import { AddressInfo } from 'net';
+import type { IncomingMessage } from 'http';
+import { FakeHub, HubRequest, startFakeHub } from './fake-hub';
 
-export interface ReceivedPublish {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-  /** The form fields in wire order, e.g. [['topic', '...'], ['data', '...']]. */
-  fields: [string, string][];
-}
+export type ReceivedPublish = HubRequest;
 
 interface Answer {
   status: number;
@@ -20,17 +13,17 @@ interface Answer {
 type Responder = (request: ReceivedPublish, index: number) => Answer;
 
 /**
- * A real HTTP server standing in for a Mercure hub: records each publish request and answers
- * 200 with a fresh `urn:uuid:` id unless told otherwise.
+ * The fake hub of `fake-hub.ts` as the e2e tests use it: answers by status (200 with a fresh
+ * `urn:uuid:` id unless told otherwise), keeps the accepted publishes, and lets a test wait for them.
  */
 export class HubSink {
-  /** Publishes answered 200, in arrival order. */
+  /** Publishes answered 200, in answer order. */
   readonly received: ReceivedPublish[] = [];
   /** Every request answered, whatever the status. */
   answered = 0;
   /** Headers of the last request, whatever the answer. */
   lastHeaders?: IncomingMessage['headers'];
-  private server?: Server;
+  private hub?: FakeHub;
   private waiters: { count: number; resolve: () => void }[] = [];
   private counter = 0;
 
@@ -40,19 +33,17 @@ export class HubSink {
     this.responder = responder;
   }
 
+  /** Starts listening, on `port` when given (to come back on the same address after `stop()`). */
   async start(port = 0): Promise<string> {
-    this.server = createServer((req, res) => this.handle(req, res));
-    this.server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.hub = await startFakeHub((request, res) => this.answer(request, res), port);
     return this.url;
   }
 
   get url(): string {
-    const { port } = this.server!.address() as AddressInfo;
-    return `http://127.0.0.1:${port}/.well-known/mercure`;
+    return this.hub!.url;
   }
 
-  /** Resolves once `count` requests have been received in all. */
+  /** Resolves once `count` publishes have been accepted in all. */
   waitForCount(count: number, timeoutMs = 10000): Promise<void> {
     if (this.received.length >= count) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -64,7 +55,7 @@ export class HubSink {
     });
   }
 
-  /** Data of the successfully answered publishes, parsed as JSON, with their topics. */
+  /** The accepted publishes: topics, data parsed as JSON, private flag. */
   updates(): { topics: string[]; data: unknown; private: boolean }[] {
     return this.received.map((r) => ({
       topics: r.fields.filter(([k]) => k === 'topic').map(([, v]) => v),
@@ -74,40 +65,23 @@ export class HubSink {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const hub = this.hub;
+    this.hub = undefined;
+    await hub?.close();
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const request: ReceivedPublish = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body,
-        fields: [...new URLSearchParams(body).entries()],
-      };
-      const index = this.counter++;
-      this.lastHeaders = req.headers;
-      const answer = this.responder(request, index);
-      const reply = () => {
-        this.answered++;
-        if (answer.status === 200) {
-          this.received.push(request);
-          this.waiters = this.waiters.filter((w) => (this.received.length >= w.count ? (w.resolve(), false) : true));
-        }
-        res.writeHead(answer.status, { 'Content-Type': 'text/plain' });
-        res.end(answer.body ?? (answer.status === 200 ? `urn:uuid:sink-${index}` : 'error'));
-      };
-      if (answer.hold) void answer.hold.then(reply);
-      else if (answer.delayMs) setTimeout(reply, answer.delayMs);
-      else reply();
-    });
+  private async answer(request: ReceivedPublish, res: import('http').ServerResponse): Promise<void> {
+    const index = this.counter++;
+    this.lastHeaders = request.headers;
+    const answer = this.responder(request, index);
+    if (answer.hold) await answer.hold;
+    else if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    this.answered++;
+    if (answer.status === 200) {
+      this.received.push(request);
+      this.waiters = this.waiters.filter((w) => (this.received.length >= w.count ? (w.resolve(), false) : true));
+    }
+    res.writeHead(answer.status, { 'Content-Type': 'text/plain' });
+    res.end(answer.body ?? (answer.status === 200 ? `urn:uuid:sink-${index}` : 'error'));
   }
 }

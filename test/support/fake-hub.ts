@@ -1,4 +1,4 @@
-// Test helper (not a test file): a real HTTP server standing in for a Mercure hub.
+// A real HTTP server standing in for a Mercure hub, for the publisher specs and the e2e tests.
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 
