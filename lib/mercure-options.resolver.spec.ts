@@ -106,16 +106,36 @@ describe('resolveMercureOptions', () => {
   it('applies delivery defaults and checks their types', () => {
     const resolved = resolveMercureOptions(base, {});
     expect(resolved.delivery).toEqual({
+      mode: 'memory',
       timeout: 5000,
-      retries: 5,
+      retries: undefined,
+      retryWindow: 60_000,
+      maxPending: 10_000,
       retryDelay: 100,
       maxRetryDelay: 5000,
       connections: 16,
       waitForDelivery: false,
       shutdownTimeout: 5000,
+      outbox: { leaseDuration: 15_000, sweepInterval: 1000, batchSize: 100, concurrency: 64, alertAfter: 10_000 },
     });
     expect(errorOf(() => resolveMercureOptions({ ...base, delivery: { timeout: -1 } }, {})).message).toContain(
       '`delivery.timeout`',
+    );
+  });
+
+  it('checks the delivery mode and the outbox options', () => {
+    expect(resolveMercureOptions({ ...base, delivery: { mode: 'outbox' } }, {}).delivery.mode).toBe('outbox');
+    expect(errorOf(() => resolveMercureOptions({ ...base, delivery: { mode: 'disk' as any } }, {})).message).toContain(
+      "`delivery.mode` must be 'memory' or 'outbox'",
+    );
+    expect(errorOf(() => resolveMercureOptions({ ...base, delivery: { mode: 'outbox', waitForDelivery: true } }, {})).message).toContain(
+      'cannot be combined',
+    );
+    expect(errorOf(() => resolveMercureOptions({ ...base, delivery: { outbox: { leaseDuraton: 1 } as any } }, {})).message).toContain(
+      'unknown option `delivery.outbox.leaseDuraton`',
+    );
+    expect(errorOf(() => resolveMercureOptions({ ...base, delivery: { outbox: { batchSize: 0.5 } } }, {})).message).toContain(
+      '`delivery.outbox.batchSize` must be an integer >= 1',
     );
   });
 });

@@ -27,13 +27,18 @@ export interface ResolvedMercureOptions {
   baseUrl: string;
   discovery: 'all' | 'decorated' | false;
   delivery: {
+    mode: 'memory' | 'outbox';
     timeout: number;
-    retries: number;
+    /** Undefined: as many as fit in `retryWindow`. */
+    retries?: number;
+    retryWindow: number;
+    maxPending: number;
     retryDelay: number;
     maxRetryDelay: number;
     connections: number;
     waitForDelivery: boolean;
     shutdownTimeout: number;
+    outbox: { leaseDuration: number; sweepInterval: number; batchSize: number; concurrency: number; alertAfter: number };
   };
 }
 
@@ -49,8 +54,10 @@ const MODULE_KEYS = new Set([
 ]);
 const HUB_KEYS = new Set(['publishUrl', 'subscribeUrl', 'jwt', 'transport']);
 const DELIVERY_KEYS = new Set([
-  'timeout', 'retries', 'retryDelay', 'maxRetryDelay', 'connections', 'waitForDelivery', 'shutdownTimeout',
+  'mode', 'timeout', 'retries', 'retryWindow', 'maxPending', 'retryDelay', 'maxRetryDelay', 'connections', 'waitForDelivery',
+  'shutdownTimeout', 'outbox',
 ]);
+const OUTBOX_KEYS = new Set(['leaseDuration', 'sweepInterval', 'batchSize', 'concurrency', 'alertAfter']);
 
 function rejectUnknownKeys(value: object, allowed: Set<string>, where: string): void {
   for (const key of Object.keys(value)) {
@@ -113,6 +120,14 @@ function positiveNumber(value: unknown, fallback: number, option: string, allowZ
   return value;
 }
 
+function integerAtLeast1(value: unknown, fallback: number, option: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new MercureConfigurationError(`\`${option}\` must be an integer >= 1`);
+  }
+  return value;
+}
+
 function resolveHub(
   name: string,
   options: MercureHubOptions,
@@ -162,6 +177,7 @@ export function resolveMercureOptions(
   }
   rejectUnknownKeys(options, MODULE_KEYS, '');
   if (options.delivery !== undefined) rejectUnknownKeys(options.delivery, DELIVERY_KEYS, 'delivery.');
+  if (options.delivery?.outbox !== undefined) rejectUnknownKeys(options.delivery.outbox, OUTBOX_KEYS, 'delivery.outbox.');
 
   const hubs: ResolvedHubConfig[] = [];
   const named = options.hubs ?? {};
@@ -204,19 +220,40 @@ export function resolveMercureOptions(
   if (d.waitForDelivery !== undefined && typeof d.waitForDelivery !== 'boolean') {
     throw new MercureConfigurationError('`delivery.waitForDelivery` must be a boolean');
   }
+  const mode = d.mode ?? 'memory';
+  if (mode !== 'memory' && mode !== 'outbox') {
+    throw new MercureConfigurationError("`delivery.mode` must be 'memory' or 'outbox'");
+  }
+  if (mode === 'outbox' && d.waitForDelivery) {
+    throw new MercureConfigurationError(
+      "`delivery.waitForDelivery` cannot be combined with `delivery.mode: 'outbox'`: the outbox delivers after the commit, " +
+        'whatever the hub does; watch `MercureOutbox.stats()` instead',
+    );
+  }
+  const o = d.outbox ?? {};
   return {
     hubs,
     defaultHub,
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     discovery,
     delivery: {
+      mode,
       timeout: positiveNumber(d.timeout, 5000, 'delivery.timeout'),
-      retries: positiveNumber(d.retries, 5, 'delivery.retries', true),
+      retries: d.retries === undefined ? undefined : positiveNumber(d.retries, 0, 'delivery.retries', true),
+      retryWindow: positiveNumber(d.retryWindow, 60_000, 'delivery.retryWindow', true),
+      maxPending: positiveNumber(d.maxPending, 10_000, 'delivery.maxPending'),
       retryDelay: positiveNumber(d.retryDelay, 100, 'delivery.retryDelay'),
       maxRetryDelay: positiveNumber(d.maxRetryDelay, 5000, 'delivery.maxRetryDelay'),
       connections: positiveNumber(d.connections, 16, 'delivery.connections'),
       waitForDelivery: d.waitForDelivery ?? false,
       shutdownTimeout: positiveNumber(d.shutdownTimeout, 5000, 'delivery.shutdownTimeout', true),
+      outbox: {
+        leaseDuration: positiveNumber(o.leaseDuration, 15_000, 'delivery.outbox.leaseDuration'),
+        sweepInterval: positiveNumber(o.sweepInterval, 1000, 'delivery.outbox.sweepInterval'),
+        batchSize: integerAtLeast1(o.batchSize, 100, 'delivery.outbox.batchSize'),
+        concurrency: integerAtLeast1(o.concurrency, 64, 'delivery.outbox.concurrency'),
+        alertAfter: positiveNumber(o.alertAfter, 10_000, 'delivery.outbox.alertAfter', true),
+      },
     },
   };
 }

@@ -6,13 +6,14 @@ import type { MercureModuleAsyncOptions, MercureModuleOptions, MercureOptionsFac
 import type { ResolvedMercureOptions } from './mercure-options.resolver';
 import { mercureCoreProviders } from './mercure.providers';
 import { mercureResourceProviders } from './resource/resource.providers';
+import { MercureOutbox } from './outbox/mercure-outbox';
 import { HubPublisher } from './publisher/hub-publisher';
 import { HubRegistry } from './publisher/hub-registry';
 import { IriConverter } from './resource/iri-converter';
 import { JsonLdSerializer } from './resource/jsonld.serializer';
 import { ResourceMetadataRegistry } from './resource/resource-metadata.registry';
 
-const EXPORTS = [MERCURE_RESOLVED_OPTIONS, HubRegistry, HubPublisher, IriConverter, JsonLdSerializer, ResourceMetadataRegistry];
+const EXPORTS = [MERCURE_RESOLVED_OPTIONS, HubRegistry, HubPublisher, IriConverter, JsonLdSerializer, ResourceMetadataRegistry, MercureOutbox];
 
 function moduleProviders(): Provider[] {
   return [

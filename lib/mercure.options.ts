@@ -35,10 +35,37 @@ export interface MercureHubOptions {
   transport?: PublishTransport;
 }
 
+/** The transactional outbox's relay (`delivery.mode: 'outbox'`). */
+export interface MercureOutboxOptions {
+  /** How long a claimed row belongs to one instance unless renewed, in ms (default 15000). Rows of a crashed instance wait this long. */
+  leaseDuration?: number;
+  /** Fallback scan for rows the in-process wake-up did not cover, in ms (default 1000). */
+  sweepInterval?: number;
+  /** Rows claimed per query (default 100); at most ten times as many are held in memory. */
+  batchSize?: number;
+  /** Rows sent at once across topics (default 64). */
+  concurrency?: number;
+  /** How long a hub may fail before a warning is logged, in ms (default 10000). */
+  alertAfter?: number;
+}
+
 export interface MercureDeliveryOptions {
+  /**
+   * `'memory'` (default): updates wait in the process until the hub takes them (see `retryWindow`,
+   * `maxPending`); what the process holds dies with it. `'outbox'`: updates are written to the
+   * `mercure_outbox` table in the transaction of the change and delivered from there: none is lost
+   * once committed, whatever happens to the hub or the process.
+   */
+  mode?: 'memory' | 'outbox';
+  /** Outbox relay settings. */
+  outbox?: MercureOutboxOptions;
   /** Per-request timeout in milliseconds (default 5000). */
   timeout?: number;
-  /** Retries after the first attempt on network errors, 5xx and 429 (default 5). */
+  /** Memory mode: how long an update is retried (network errors, timeouts, 5xx, 429) before it is given up, in ms (default 60000). */
+  retryWindow?: number;
+  /** Memory mode: updates held at most, waiting or retried; beyond, new ones are given up (default 10000). */
+  maxPending?: number;
+  /** Memory mode: retries after the first attempt, within `retryWindow` (default: no limit but the window). */
   retries?: number;
   /** First backoff delay in ms, doubled each retry, with full jitter (default 100). */
   retryDelay?: number;

@@ -42,6 +42,8 @@ export function createHubRegistry(options: ResolvedMercureOptions, localHub?: Lo
     const queue = new PublishQueue(createTransport(hub, options, localHub), {
       hubName: hub.name,
       retries: options.delivery.retries,
+      retryWindow: options.delivery.retryWindow,
+      maxPending: options.delivery.maxPending,
       retryDelay: options.delivery.retryDelay,
       maxRetryDelay: options.delivery.maxRetryDelay,
     });

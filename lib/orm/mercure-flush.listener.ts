@@ -3,6 +3,8 @@ import type { OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nest
 import { MikroORM } from '@mikro-orm/core';
 import type { EventSubscriber, FlushEventArgs, TransactionEventArgs, UnitOfWork } from '@mikro-orm/core';
 import { MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
+import { MercureOutbox } from '../outbox/mercure-outbox';
+import { outboxRowOf } from '../outbox/outbox-rows';
 import { HubRegistry } from '../publisher/hub-registry';
 import type { EntityChangeKind } from '../resource/api-resource.options';
 import { MercureUpdateFactory } from '../resource/mercure-update.factory';
@@ -28,7 +30,12 @@ import { UpdateDispatcher } from './update-dispatcher';
  * Writes that bypass the unit of work (`em.upsert`, `nativeUpdate`, `nativeDelete`, QueryBuilder)
  * fire no flush event and publish nothing: publish those with `HubPublisher`.
  *
- * Delivery: by default the flush does not wait: each entity's JSON-LD is snapshotted during the
+ * Outbox mode (`delivery.mode: 'outbox'`): the same updates are written as rows of the outbox
+ * table in `beforeTransactionCommit`, inside the transaction (the root one, or the implicit one of
+ * a plain flush, whose creates and updates are built there: ids are assigned by then), so the
+ * database keeps them if and only if it keeps the changes; the commit wakes the relay.
+ *
+ * Memory mode: by default the flush does not wait: each entity's JSON-LD is snapshotted during the
  * flush, and encoded and queued right after it returns (see `UpdateDispatcher`); hub failures are
  * logged by the queue and never reach the caller. With `delivery.waitForDelivery` the flush
  * (outside a transaction) or the commit waits until the hub accepted every update, and rejects
@@ -57,6 +64,11 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   // Units of work flushing outside any transaction, between onFlush and afterFlush: only their
   // implicit transaction takes a flush ticket (MikroORM 7 passes `uow` for explicit ones too).
   private readonly implicitFlushes = new WeakSet<UnitOfWork>();
+  /** Units of work whose implicit transaction wrote its updates to the outbox (afterFlush has nothing left to do). */
+  private readonly outboxFlushes = new WeakSet<UnitOfWork>();
+  /** Transactions that wrote outbox rows: their commit wakes the relay. */
+  private readonly outboxCommits = new WeakSet<object>();
+  private warnedNoImplicitTransaction = false;
   private active = false;
   private stopHooks?: () => void;
   private stopObservingSavepoints?: () => void;
@@ -68,6 +80,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     private readonly hubs: HubRegistry,
     /** The module's options; only `delivery.waitForDelivery` is read. */
     @Inject(MERCURE_RESOLVED_OPTIONS) options: { delivery?: { waitForDelivery?: boolean } },
+    private readonly outbox: MercureOutbox,
   ) {
     this.waitForDelivery = options.delivery?.waitForDelivery ?? false;
     this.dispatcher = new UpdateDispatcher(hubs);
@@ -125,10 +138,13 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     this.dispatcher.queuePending();
   }
 
-  beforeTransactionCommit(args: TransactionEventArgs): void {
+  beforeTransactionCommit(args: TransactionEventArgs): Promise<void> | void {
     const ctx = args.transaction as object | undefined;
     if (!this.active || !ctx || this.transactions.isSavepoint(ctx)) {
       return;
+    }
+    if (this.outbox.enabled) {
+      return this.writeOutbox(args, ctx);
     }
     if (args.uow && this.implicitFlushes.has(args.uow)) {
       // The implicit transaction of a flush outside any transaction: its updates are built at
@@ -177,25 +193,11 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   private afterFlushWith(args: FlushEventArgs, ticket: CommitTicket | undefined): Promise<void> | void {
     const deletes = this.pendingDeletes.get(args.uow) ?? [];
     this.pendingDeletes.delete(args.uow);
-    if (!this.active) {
+    if (!this.active || this.outboxFlushes.has(args.uow)) {
+      this.outboxFlushes.delete(args.uow);
       return;
     }
-    const changed: ResourceUpdate[] = [];
-    const seen = new Set<object>();
-    for (const changeSet of args.uow.getChangeSets()) {
-      const kind = changeKindOf(changeSet);
-      if (kind !== 'delete' && !seen.has(changeSet.entity) && this.updates.publishesClass(changeSet.meta.class)) {
-        seen.add(changeSet.entity);
-        this.build(changeSet.entity, kind, changed);
-      }
-    }
-    for (const collection of args.uow.getCollectionUpdates()) {
-      const owner = collectionOwner(collection);
-      if (owner && !seen.has(owner) && this.updates.publishesClass(owner.constructor)) {
-        seen.add(owner);
-        this.build(owner, 'update', changed);
-      }
-    }
+    const changed = this.changesOf(args.uow);
     changed.push(...deletes);
     if (changed.length === 0) {
       return;
@@ -204,7 +206,69 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
       this.transactions.add(args.em.getTransactionContext() as object, changed);
       return;
     }
+    if (this.outbox.enabled) {
+      // No transaction around the flush (`implicitTransactions: false`): the rows cannot share it.
+      return this.writeOutsideTransaction(fold(changed));
+    }
     return this.publish(fold(changed), ticket ?? this.order.take());
+  }
+
+  /** Creates, updates, and owners of changed collections, once each; ids must be assigned. */
+  private changesOf(uow: UnitOfWork): ResourceUpdate[] {
+    const changed: ResourceUpdate[] = [];
+    const seen = new Set<object>();
+    for (const changeSet of uow.getChangeSets()) {
+      const kind = changeKindOf(changeSet);
+      if (kind !== 'delete' && !seen.has(changeSet.entity) && this.updates.publishesClass(changeSet.meta.class)) {
+        seen.add(changeSet.entity);
+        this.build(changeSet.entity, kind, changed);
+      }
+    }
+    for (const collection of uow.getCollectionUpdates()) {
+      const owner = collectionOwner(collection);
+      if (owner && !seen.has(owner) && this.updates.publishesClass(owner.constructor)) {
+        seen.add(owner);
+        this.build(owner, 'update', changed);
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * Outbox mode, just before COMMIT: the transaction's updates become rows of the outbox, written
+   * with its context so that they commit or roll back with the changes.
+   */
+  private async writeOutbox(args: TransactionEventArgs, ctx: object): Promise<void> {
+    let updates: ResourceUpdate[];
+    const uow = args.uow;
+    if (uow && this.implicitFlushes.has(uow)) {
+      // A plain flush: its afterFlush comes after COMMIT, too late; build everything now.
+      updates = fold([...this.changesOf(uow), ...(this.pendingDeletes.get(uow) ?? [])]);
+      this.pendingDeletes.delete(uow);
+      this.outboxFlushes.add(uow);
+    } else {
+      updates = [...(this.transactions.peek(ctx)?.values() ?? [])];
+    }
+    if (updates.length === 0) {
+      return;
+    }
+    const now = Date.now();
+    const rows = updates.map((update) => outboxRowOf(update.hub ?? this.hubs.defaultName, update.toUpdate(), now));
+    await this.outbox.write(rows, ctx);
+    this.outboxCommits.add(ctx);
+  }
+
+  private async writeOutsideTransaction(updates: ResourceUpdate[]): Promise<void> {
+    if (!this.warnedNoImplicitTransaction) {
+      this.warnedNoImplicitTransaction = true;
+      this.logger.warn(
+        'A flush ran outside any transaction (MikroORM `implicitTransactions: false`?): its Mercure outbox rows are ' +
+          'written right after it, so a crash in between loses them. Keep implicit transactions on with the outbox.',
+      );
+    }
+    const now = Date.now();
+    await this.outbox.write(updates.map((update) => outboxRowOf(update.hub ?? this.hubs.defaultName, update.toUpdate(), now)), undefined);
+    this.outbox.wake();
   }
 
   afterTransactionCommit(args: TransactionEventArgs): Promise<void> | void {
@@ -215,6 +279,14 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     // MikroORM 7 reports savepoints here too; in 6 only root transactions get here.
     if (this.transactions.isSavepoint(ctx)) {
       this.transactions.release(ctx);
+      return;
+    }
+    if (this.outbox.enabled) {
+      this.transactions.take(ctx); // already in the outbox, committed with the changes
+      if (this.outboxCommits.has(ctx)) {
+        this.outboxCommits.delete(ctx);
+        this.outbox.wake();
+      }
       return;
     }
     const ticket = this.transactionTickets.get(ctx);

@@ -54,6 +54,11 @@ export class HubPublisher {
     this.queue.enqueue(update).catch(ignoreLoggedFailure);
   }
 
+  /** @internal One attempt, no queue, no retry: the outbox relay orders and retries by itself. */
+  sendOnce(update: Update): Promise<string> {
+    return this.queue.sendOnce(update);
+  }
+
   /**
    * @internal Runs `hook` (synchronously) before every update is queued, so that the ORM listener
    * queues the updates it deferred first and a later `dispatch()` cannot overtake them. Returns a

@@ -263,6 +263,7 @@ describe('PublishQueue over HTTP', () => {
       hubName: 'default',
       retryDelay: 60_000,
       maxRetryDelay: 60_000,
+      retryWindow: 600_000,
       logger,
     });
     const result = rejection(queue.enqueue(new Update('t', 'x')));

@@ -1,12 +1,18 @@
 import { Logger, LoggerService } from '@nestjs/common';
 import { HubDeliveryError, PublishTransport } from './publish-transport';
+import { DeliveryIncidents } from './delivery-incidents';
+import { Semaphore } from './semaphore';
 import { Update } from './update';
 
 export interface PublishQueueOptions {
   /** Name of the hub, for log messages. */
   hubName: string;
-  /** Retries after the first attempt, for retryable failures only (default 5). */
+  /** Retries after the first attempt, for retryable failures only (default: as many as fit in `retryWindow`). */
   retries?: number;
+  /** How long after it was queued an update may still be retried, in ms (default 60000). */
+  retryWindow?: number;
+  /** Updates held at most (waiting, in flight or between retries); beyond, new ones are given up (default 10000). */
+  maxPending?: number;
   /** Base of the exponential backoff in ms (default 100): attempt n waits up to `retryDelay * 2^(n-1)`. */
   retryDelay?: number;
   /** Upper bound of any wait between attempts, `Retry-After` included, in ms (default 5000). */
@@ -17,7 +23,7 @@ export interface PublishQueueOptions {
   logger?: LoggerService;
 }
 
-const DEFAULTS = { retries: 5, retryDelay: 100, maxRetryDelay: 5000, concurrency: 64 };
+const DEFAULTS = { retries: Number.MAX_SAFE_INTEGER, retryWindow: 60_000, maxPending: 10_000, retryDelay: 100, maxRetryDelay: 5000, concurrency: 64 };
 
 /**
  * Delivers updates to one hub: in order per topic, concurrently across topics, with retries.
@@ -32,14 +38,24 @@ const DEFAULTS = { retries: 5, retryDelay: 100, maxRetryDelay: 5000, concurrency
  * publishers do not retry in lockstep), or the hub's `Retry-After`, capped by `maxRetryDelay`.
  * A retry after a timeout may deliver an update twice, if the hub got the first one after all.
  *
- * Failures: after the last attempt the queue logs one error (hub, topic, status, body; never the
- * token or the data) and rejects the promise returned by `enqueue()`; an update refused because the
+ * Bounds: an update is retried until `retryWindow` has passed since it was queued (or `retries`
+ * ran out); at most `maxPending` updates are held, newer ones are given up at once.
+ *
+ * Failures are logged per incident, not per update (`DeliveryIncidents`): a warning when the hub
+ * has been failing for a while, an error at the first update given up (hub, topic, status, body;
+ * never the token or the data) with a count later, a line when the hub recovers. The promise
+ * returned by `enqueue()` rejects for each update given up; an update refused because the
  * queue is closed is logged as a warning and rejected the same way. That promise belongs to the
  * caller, who must handle it; `HubPublisher.dispatch()` does, for fire-and-forget publishing. The
  * queue's own bookkeeping never leaves a rejected promise unhandled.
  */
 export class PublishQueue {
   private readonly retries: number;
+  private readonly retryWindow: number;
+  private readonly maxPending: number;
+  private readonly incidents: DeliveryIncidents;
+  private deliveredCount = 0;
+  private givenUpCount = 0;
   private readonly retryDelay: number;
   private readonly maxRetryDelay: number;
   private readonly logger: LoggerService;
@@ -57,10 +73,26 @@ export class PublishQueue {
     private readonly options: PublishQueueOptions,
   ) {
     this.retries = atLeast(options.retries, DEFAULTS.retries, 0, 'retries');
+    this.retryWindow = atLeast(options.retryWindow, DEFAULTS.retryWindow, 0, 'retryWindow');
+    this.maxPending = atLeast(options.maxPending, DEFAULTS.maxPending, 1, 'maxPending');
     this.retryDelay = atLeast(options.retryDelay, DEFAULTS.retryDelay, 0, 'retryDelay');
     this.maxRetryDelay = atLeast(options.maxRetryDelay, DEFAULTS.maxRetryDelay, 0, 'maxRetryDelay');
     this.slots = new Semaphore(atLeast(options.concurrency, DEFAULTS.concurrency, 1, 'concurrency'));
     this.logger = options.logger ?? new Logger('Mercure');
+    this.incidents = new DeliveryIncidents(this.logger, options.hubName, `updates are retried for up to ${this.retryWindow} ms`);
+  }
+
+  /** Totals since start: delivered, and given up (retry window or `maxPending` exceeded, refused, closed). */
+  get stats(): { pending: number; delivered: number; givenUp: number } {
+    return { pending: this.pendingCount, delivered: this.deliveredCount, givenUp: this.givenUpCount };
+  }
+
+  /**
+   * One attempt straight through the transport, outside the queue's ordering and retries: for
+   * the outbox relay, which orders and retries by itself.
+   */
+  sendOnce(update: Update): Promise<string> {
+    return this.transport.send(update);
   }
 
   /** Updates enqueued and not yet delivered or given up. */
@@ -85,6 +117,12 @@ export class PublishQueue {
       return Promise.reject(
         new HubDeliveryError(`The publish queue of Mercure hub "${this.options.hubName}" is closed`, false),
       );
+    }
+    if (this.pendingCount >= this.maxPending) {
+      this.givenUpCount++;
+      const error = new HubDeliveryError(`The publish queue of Mercure hub "${this.options.hubName}" holds ${this.maxPending} updates (delivery.maxPending)`, false);
+      this.incidents.gaveUp(this.describeFailure(update, error, 0), error.message);
+      return Promise.reject(error);
     }
     const topics = [...new Set(update.topics)];
     const previous: Promise<void>[] = [];
@@ -172,12 +210,13 @@ export class PublishQueue {
   }
 
   private async deliverAfter(previous: Promise<void>[], update: Update): Promise<string> {
+    const queuedAt = Date.now();
     // The tails never reject (see enqueue), so this waits for every one of them.
     await Promise.all(previous);
-    return this.deliver(update);
+    return this.deliver(update, queuedAt);
   }
 
-  private async deliver(update: Update): Promise<string> {
+  private async deliver(update: Update, queuedAt = Date.now()): Promise<string> {
     for (let attempt = 1; ; attempt++) {
       await this.slots.acquire();
       let error: unknown;
@@ -185,7 +224,10 @@ export class PublishQueue {
         if (this.closed) {
           throw this.abandon(undefined);
         }
-        return await this.transport.send(update);
+        const id = await this.transport.send(update);
+        this.deliveredCount++;
+        this.incidents.succeeded();
+        return id;
       } catch (caught) {
         error = caught;
       } finally {
@@ -195,12 +237,15 @@ export class PublishQueue {
         throw error.reason;
       }
       const retryable = error instanceof HubDeliveryError && error.retryable;
-      if (!retryable || attempt > this.retries) {
-        this.logger.error(this.describeFailure(update, error, attempt));
+      const wait = retryable ? this.backoff(attempt, (error as HubDeliveryError).retryAfter) : 0;
+      if (!retryable || attempt > this.retries || Date.now() + wait - queuedAt > this.retryWindow) {
+        this.givenUpCount++;
+        this.incidents.gaveUp(this.describeFailure(update, error, attempt), (error as Error)?.message ?? String(error));
         throw error;
       }
+      this.incidents.failed((error as Error).message);
       if (!this.closed) {
-        await this.sleep(this.backoff(attempt, (error as HubDeliveryError).retryAfter));
+        await this.sleep(wait);
       }
       if (this.closed) {
         throw this.abandon(error).reason;
@@ -210,6 +255,7 @@ export class PublishQueue {
 
   private abandon(lastError: unknown): AbandonedError {
     this.abandoned++;
+    this.givenUpCount++;
     const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
     return new AbandonedError(
       new HubDeliveryError(
@@ -267,42 +313,6 @@ export class PublishQueue {
 /** Carries the rejection of an update given up because the queue closed (not logged per update). */
 class AbandonedError {
   constructor(readonly reason: HubDeliveryError) {}
-}
-
-/** Counts the updates in flight; waiters are served first come, first served. */
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  private head = 0;
-
-  constructor(private readonly limit: number) {}
-
-  acquire(): Promise<void> | void {
-    if (this.active < this.limit) {
-      this.active++;
-      return;
-    }
-    return new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  release(): void {
-    if (this.head < this.waiting.length) {
-      // Hand the slot over directly, so a newcomer cannot overtake the waiters.
-      const next = this.waiting[this.head];
-      this.waiting[this.head++] = noop;
-      if (this.head === this.waiting.length) {
-        this.waiting.length = 0;
-        this.head = 0;
-      } else if (this.head >= 1024 && this.head * 2 >= this.waiting.length) {
-        // Drop the served prefix now and then, so a queue that never empties does not grow forever.
-        this.waiting.splice(0, this.head);
-        this.head = 0;
-      }
-      next();
-    } else {
-      this.active--;
-    }
-  }
 }
 
 function noop(): void {}

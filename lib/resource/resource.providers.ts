@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { MercureFlushListener } from '../orm/mercure-flush.listener';
+import { MercureOutbox } from '../outbox/mercure-outbox';
 import { IriConverter } from './iri-converter';
 import { JsonLdSerializer } from './jsonld.serializer';
 import { MercureUpdateFactory } from './mercure-update.factory';
@@ -17,5 +18,6 @@ export const mercureResourceProviders: Provider[] = [
   IriConverter,
   JsonLdSerializer,
   MercureUpdateFactory,
+  MercureOutbox,
   MercureFlushListener,
 ];

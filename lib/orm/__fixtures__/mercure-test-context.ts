@@ -12,6 +12,9 @@ import { MercureUpdateFactory } from '../../resource/mercure-update.factory';
 import { ResourceMetadataRegistry } from '../../resource/resource-metadata.registry';
 import { UpdateRecorder } from '../../testing/update-recorder';
 import { MercureFlushListener } from '../mercure-flush.listener';
+import { MercureOutbox } from '../../outbox/mercure-outbox';
+import { MercureOutboxSchema } from '../../outbox/mercure-outbox.entity';
+import type { ResolvedMercureOptions } from '../../mercure-options.resolver';
 import { createSchema, ReflectMetadataProvider } from '../../../test/support/mikro-orm-version';
 import { ALL_ENTITIES } from './entities';
 
@@ -28,6 +31,8 @@ export interface MercureTestContext {
   iris: IriConverter;
   serializer: JsonLdSerializer;
   listener: MercureFlushListener;
+  /** The outbox (enabled with the `outbox` option). */
+  outbox: MercureOutbox;
   /** Waits until the listener handed its updates over and both hubs delivered them. */
   drain(): Promise<void>;
   /** Drains, then forgets what both hubs received. */
@@ -40,6 +45,8 @@ export interface MercureTestContextOptions {
   postgresUrl?: string;
   schema?: string;
   waitForDelivery?: boolean;
+  /** Outbox mode: updates go through the `mercure_outbox` table and the relay. */
+  outbox?: boolean;
   /** Replaces the default hub's transport (the recorder still records the `audit` hub). */
   transport?: PublishTransport;
   /** Leaves the listener out (for the benchmark's baseline). */
@@ -55,7 +62,7 @@ export async function createMercureTestContext(options: MercureTestContextOption
     ...(options.postgresUrl
       ? { driver: PostgreSqlDriver, clientUrl: options.postgresUrl, schema: options.schema }
       : { driver: LibSqlDriver, dbName: ':memory:' }),
-    entities: ALL_ENTITIES,
+    entities: options.outbox ? [...ALL_ENTITIES, MercureOutboxSchema] : ALL_ENTITIES,
     metadataProvider: ReflectMetadataProvider,
     allowGlobalContext: true,
     debug: false,
@@ -81,9 +88,16 @@ export async function createMercureTestContext(options: MercureTestContextOption
   const iris = new IriConverter(resources, { baseUrl: BASE_URL });
   const serializer = new JsonLdSerializer(orm, resources, iris);
   const updates = new MercureUpdateFactory(resources, iris, serializer);
-  const listener = new MercureFlushListener(orm, resources, updates, hubs, {
-    delivery: { waitForDelivery: options.waitForDelivery ?? false },
-  });
+  const delivery = {
+    mode: options.outbox ? 'outbox' : 'memory',
+    waitForDelivery: options.waitForDelivery ?? false,
+    shutdownTimeout: 5000,
+    retryDelay: 10,
+    maxRetryDelay: 200,
+    outbox: { leaseDuration: 5000, sweepInterval: 200, batchSize: 100, concurrency: 16, alertAfter: 10_000 },
+  };
+  const outbox = new MercureOutbox(orm, hubs, { delivery } as unknown as ResolvedMercureOptions);
+  const listener = new MercureFlushListener(orm, resources, updates, hubs, { delivery }, outbox);
   for (const subscriber of options.subscribersBefore ?? []) {
     orm.em.getEventManager().registerSubscriber(subscriber);
   }
@@ -92,8 +106,13 @@ export async function createMercureTestContext(options: MercureTestContextOption
   } else {
     listener.onModuleInit();
   }
+  outbox.onModuleInit();
+  await outbox.onApplicationBootstrap();
 
   const drain = async () => {
+    if (!(await outbox.whenIdle(10_000))) {
+      throw new Error('The outbox relay did not become idle');
+    }
     await listener.whenQueued();
     for (const hub of hubs.all()) {
       if (!(await hub.drain(5000))) {
@@ -110,6 +129,7 @@ export async function createMercureTestContext(options: MercureTestContextOption
     iris,
     serializer,
     listener,
+    outbox,
     drain,
     async reset() {
       await drain();
@@ -118,6 +138,7 @@ export async function createMercureTestContext(options: MercureTestContextOption
     },
     async close() {
       listener.onModuleDestroy();
+      await outbox.beforeApplicationShutdown();
       listener.onApplicationShutdown();
       await Promise.all(hubs.all().map((hub) => hub.close()));
       if (options.postgresUrl && options.schema) {

@@ -1,0 +1,284 @@
+import { randomUUID } from 'crypto';
+import { Logger } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
+import { DeliveryIncidents } from '../publisher/delivery-incidents';
+import type { HubRegistry } from '../publisher/hub-registry';
+import { HubDeliveryError } from '../publisher/publish-transport';
+import { Semaphore } from '../publisher/semaphore';
+import { Update } from '../publisher/update';
+import type { OutboxRow, OutboxStore } from './outbox-store';
+
+export interface OutboxRelayOptions {
+  /** How long a claimed row belongs to this relay unless renewed (ms). */
+  leaseDuration: number;
+  /** Fallback scan for rows of other instances, crashed runs and expired leases (ms). */
+  sweepInterval: number;
+  /** Rows claimed per query; at most ten times as many are held in memory. */
+  batchSize: number;
+  /** Rows being sent at once, across ordering keys. */
+  concurrency: number;
+  retryDelay: number;
+  maxRetryDelay: number;
+  /** How long a hub may fail before a warning is logged (ms). */
+  alertAfter: number;
+  logger?: LoggerService;
+}
+
+/**
+ * Delivers the outbox: claims rows (leases, see `OutboxStore.claim`), publishes them through each
+ * hub's transport, deletes them once the hub accepted them.
+ *
+ * - Order: rows of one ordering key (the canonical topic) are sent one after the other, in id
+ *   order; keys go concurrently, `concurrency` sends at most.
+ * - Retries: network errors, timeouts, 5xx, 429 (anything but a refusal) are retried with capped,
+ *   jittered backoff for as long as it takes; the lease is renewed meanwhile. The update id is
+ *   the row's, the same on every attempt.
+ * - Refusals (4xx other than 408/429) mark the row failed: kept aside for `MercureOutbox`,
+ *   never blocking the rows behind it.
+ * - Wake-ups: `wake()` right after a commit that wrote rows; a sweep every `sweepInterval`.
+ */
+export class OutboxRelay {
+  /** Identifies this process's leases. */
+  readonly owner = randomUUID();
+  private readonly logger: LoggerService;
+  private readonly incidents = new Map<string, DeliveryIncidents>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly sleepers = new Set<() => void>();
+  private readonly idleWaiters = new Set<() => void>();
+  private readonly slots: Semaphore;
+  private held = 0;
+  private sending = 0;
+  private claiming = false;
+  private again = false;
+  private moreWaiting = false;
+  private stopped = true;
+  private timers: NodeJS.Timeout[] = [];
+  private deletions: number[] = [];
+  private deleting?: Promise<void>;
+  private claimErrorLoggedAt = 0;
+
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly hubs: HubRegistry,
+    private readonly options: OutboxRelayOptions,
+  ) {
+    this.logger = options.logger ?? new Logger('Mercure');
+    this.slots = new Semaphore(options.concurrency);
+  }
+
+  /** Rows claimed by this process and not yet delivered, refused or released. */
+  get inFlight(): number {
+    return this.held;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const sweep = setInterval(() => this.wake(), this.options.sweepInterval);
+    const renew = setInterval(() => void this.renew(), Math.max(50, this.options.leaseDuration / 3));
+    sweep.unref();
+    renew.unref();
+    this.timers = [sweep, renew];
+    this.wake();
+  }
+
+  /** Looks for rows now (coalesced: one claim query at a time). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.again = true;
+      return;
+    }
+    this.claiming = true;
+    void this.claimLoop();
+  }
+
+  /** Resolves once nothing is held (for tests and benchmarks); `false` on timeout. */
+  whenIdle(timeoutMs: number): Promise<boolean> {
+    if (this.held === 0 && !this.claiming && this.deletions.length === 0 && !this.deleting) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(onIdle);
+        resolve(ok);
+      };
+      const onIdle = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.idleWaiters.add(onIdle);
+    });
+  }
+
+  /**
+   * Stops claiming, lets the sends in flight finish (at most `timeoutMs`), records what they
+   * delivered, and gives the leases of the rest back: another instance, or the next start,
+   * delivers them.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.timers.forEach(clearInterval);
+    for (const wake of [...this.sleepers]) wake();
+    const deadline = Date.now() + timeoutMs;
+    while ((this.sending > 0 || this.claiming) && Date.now() < deadline) {
+      await delay(10);
+    }
+    await this.flushDeletions();
+    try {
+      await this.store.release(this.owner);
+    } catch (error) {
+      this.logger.warn(`Could not release the Mercure outbox leases at shutdown (they expire by themselves): ${messageOf(error)}`);
+    }
+    if (this.held > 0) {
+      this.logger.log(`${this.held} Mercure outbox row(s) left for the next start or another instance`);
+    }
+  }
+
+  private async claimLoop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        const room = this.options.batchSize * 10 - this.held;
+        if (room <= 0) {
+          this.moreWaiting = true;
+          break;
+        }
+        const limit = Math.min(room, this.options.batchSize);
+        const now = Date.now();
+        const rows = await this.store.claim(this.owner, now, now + this.options.leaseDuration, limit);
+        this.moreWaiting = rows.length === limit;
+        for (const row of rows) this.schedule(row);
+        if (this.moreWaiting) this.again = true;
+      } while (this.again && !this.stopped);
+    } catch (error) {
+      // The database may be restarting: the sweep tries again; one line per minute at most.
+      if (Date.now() - this.claimErrorLoggedAt > 60_000) {
+        this.claimErrorLoggedAt = Date.now();
+        this.logger.warn(`Could not read the Mercure outbox (retrying every ${this.options.sweepInterval} ms): ${messageOf(error)}`);
+      }
+    } finally {
+      this.claiming = false;
+      this.notifyIdle();
+    }
+  }
+
+  private schedule(row: OutboxRow): void {
+    this.held++;
+    const previous = this.chains.get(row.orderingKey);
+    const next = (previous ? previous.then(() => this.deliver(row)) : this.deliver(row)).catch((error) =>
+      this.logger.error(`Mercure outbox row ${row.id} stopped unexpectedly: ${messageOf(error)}`),
+    );
+    this.chains.set(row.orderingKey, next);
+    void next.then(() => {
+      if (this.chains.get(row.orderingKey) === next) this.chains.delete(row.orderingKey);
+      this.held--;
+      if (this.moreWaiting && this.held < this.options.batchSize * 5) this.wake();
+      this.notifyIdle();
+    });
+  }
+
+  private async deliver(row: OutboxRow): Promise<void> {
+    const update = new Update(row.topics, row.data, { private: row.private, id: row.updateId, type: row.type, retry: row.retry });
+    const incidents = this.incidentsOf(row.hub);
+    for (let attempt = row.attempts + 1; !this.stopped; attempt++) {
+      await this.slots.acquire();
+      if (this.stopped) {
+        this.slots.release();
+        return;
+      }
+      this.sending++;
+      let error: unknown;
+      try {
+        await this.hubs.get(row.hub).sendOnce(update);
+        incidents.succeeded();
+        this.scheduleDeletion(row.id);
+        return;
+      } catch (caught) {
+        error = caught;
+      } finally {
+        this.sending--;
+        this.slots.release();
+      }
+      const reason = messageOf(error);
+      if (error instanceof HubDeliveryError && !error.retryable) {
+        incidents.gaveUp(`Mercure hub "${row.hub}" refused outbox row ${row.id} (topic ${JSON.stringify(row.topics[0])}): ${reason}; it is kept aside, see MercureOutbox.failed()`, reason);
+        await this.store.markFailed(row.id, Date.now(), attempt, reason).catch((e) =>
+          this.logger.error(`Could not mark Mercure outbox row ${row.id} as failed: ${messageOf(e)}`),
+        );
+        return;
+      }
+      incidents.failed(reason);
+      await this.sleep(this.backoff(attempt, (error as HubDeliveryError)?.retryAfter));
+    }
+  }
+
+  private incidentsOf(hub: string): DeliveryIncidents {
+    let incidents = this.incidents.get(hub);
+    if (!incidents) {
+      incidents = new DeliveryIncidents(this.logger, hub, 'outbox rows are kept and retried until it accepts them', this.options.alertAfter);
+      this.incidents.set(hub, incidents);
+    }
+    return incidents;
+  }
+
+  /** Deletes delivered rows in batches: one statement for all the deliveries of a turn. */
+  private scheduleDeletion(id: number): void {
+    this.deletions.push(id);
+    if (!this.deleting) {
+      this.deleting = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushDeletions());
+    }
+  }
+
+  private async flushDeletions(): Promise<void> {
+    while (this.deletions.length > 0) {
+      const ids = this.deletions.splice(0, 500);
+      try {
+        await this.store.delete(ids);
+      } catch (error) {
+        // Delivered but not deleted: delivered again (same update id) once the lease expires.
+        this.logger.warn(`Could not delete ${ids.length} delivered Mercure outbox row(s): ${messageOf(error)}`);
+      }
+    }
+    this.deleting = undefined;
+    this.notifyIdle();
+  }
+
+  private async renew(): Promise<void> {
+    if (this.held === 0 || this.stopped) return;
+    try {
+      await this.store.renew(this.owner, Date.now() + this.options.leaseDuration);
+    } catch (error) {
+      this.logger.warn(`Could not renew the Mercure outbox leases: ${messageOf(error)}`);
+    }
+  }
+
+  private backoff(attempt: number, retryAfter: number | undefined): number {
+    if (retryAfter !== undefined) return Math.min(retryAfter, this.options.maxRetryDelay);
+    return Math.random() * Math.min(this.options.maxRetryDelay, this.options.retryDelay * 2 ** Math.min(attempt - 1, 30));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  private notifyIdle(): void {
+    if (this.held === 0 && !this.claiming && this.deletions.length === 0 && !this.deleting) {
+      for (const waiter of [...this.idleWaiters]) waiter();
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function messageOf(error: unknown): string {
+  return (error as Error)?.message ?? String(error);
+}

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { POSTGRES_URL, describeWithPostgres, uniqueSchemaName } from '../../test/support/databases';
+import { Book } from '../orm/__fixtures__/entities';
+import { createMercureTestContext, type MercureTestContext } from '../orm/__fixtures__/mercure-test-context';
+import { defineTransactionScenarios } from '../orm/__fixtures__/transaction-scenarios';
+
+/** Counts the rows of the outbox table right now. */
+async function rowCount(ctx: MercureTestContext): Promise<number> {
+  const stats = await ctx.outbox.stats();
+  return stats.pending + stats.failed;
+}
+
+function defineOutboxRowChecks(getContext: () => MercureTestContext): void {
+  it('writes the rows in the flush\'s own transaction: a failing flush leaves no row', async () => {
+    const ctx = getContext();
+    await ctx.reset();
+    const em = ctx.orm.em.fork();
+    const book = em.create(Book, { title: 'First' });
+    await em.flush();
+    // Same primary key again: the INSERT fails, the implicit transaction rolls back, rows included.
+    const em2 = ctx.orm.em.fork();
+    em2.create(Book, { id: book.id, title: 'Clash' });
+    await expect(em2.flush()).rejects.toThrow();
+    await ctx.drain();
+    expect(ctx.recorder.updates.map((u) => JSON.parse(u.data).title)).toEqual(['First']);
+    expect(await rowCount(ctx)).toBe(0);
+  });
+
+  it('gives every update an id, and leaves no row once delivered', async () => {
+    const ctx = getContext();
+    await ctx.reset();
+    await ctx.orm.em.fork().transactional(async (em) => {
+      em.create(Book, { title: 'A' });
+      em.create(Book, { title: 'B' });
+    });
+    await ctx.drain();
+    expect(ctx.recorder.updates).toHaveLength(2);
+    for (const update of ctx.recorder.updates) expect(update.id).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
+    expect(await rowCount(ctx)).toBe(0);
+  });
+}
+
+describe('outbox mode (SQLite file)', () => {
+  let ctx: MercureTestContext;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mercure-outbox-'));
+    ctx = await createMercureTestContext({ outbox: true, ormOptions: { dbName: join(dir, 'db.sqlite') } });
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('transactions', () => {
+    defineTransactionScenarios(() => ctx, { independentTransactions: false });
+  });
+  describe('rows', () => defineOutboxRowChecks(() => ctx));
+});
+
+describeWithPostgres('outbox mode (PostgreSQL)', () => {
+  let ctx: MercureTestContext;
+  beforeAll(async () => {
+    ctx = await createMercureTestContext({ outbox: true, postgresUrl: POSTGRES_URL, schema: uniqueSchemaName() });
+  });
+  afterAll(() => ctx?.close());
+
+  describe('transactions', () => {
+    defineTransactionScenarios(() => ctx, { independentTransactions: true });
+  });
+  describe('rows', () => defineOutboxRowChecks(() => ctx));
+});

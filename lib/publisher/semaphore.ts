@@ -1,0 +1,37 @@
+/** Counts the sends in flight; waiters are served first come, first served. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private head = 0;
+
+  constructor(private readonly limit: number) {}
+
+  acquire(): Promise<void> | void {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    if (this.head < this.waiting.length) {
+      // Hand the slot over directly, so a newcomer cannot overtake the waiters.
+      const next = this.waiting[this.head];
+      this.waiting[this.head++] = noop;
+      if (this.head === this.waiting.length) {
+        this.waiting.length = 0;
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.waiting.length) {
+        // Drop the served prefix now and then, so a queue that never empties does not grow forever.
+        this.waiting.splice(0, this.head);
+        this.head = 0;
+      }
+      next();
+    } else {
+      this.active--;
+    }
+  }
+}
+
+function noop(): void {}
