@@ -10,6 +10,7 @@ export type {
   MercureJwtTokenOptions,
   MercureTokenFactory,
   MercureDeliveryOptions,
+  MercureOutboxOptions,
 } from './mercure.options';
 export { MercureConfigurationError } from './mercure-options.resolver';
 export { MERCURE_MODULE_OPTIONS, MERCURE_LOCAL_HUB, DEFAULT_HUB_NAME, DEFAULT_HUB_PATH } from './mercure.constants';
@@ -30,6 +31,12 @@ export { HubPublisher } from './publisher/hub-publisher';
 export { HubRegistry } from './publisher/hub-registry';
 export { HubDeliveryError } from './publisher/publish-transport';
 export type { PublishTransport } from './publisher/publish-transport';
+
+// Transactional outbox (delivery.mode: 'outbox')
+export { MercureOutbox } from './outbox/mercure-outbox';
+export type { MercureOutboxStats } from './outbox/mercure-outbox';
+export { MercureOutboxEntry, MercureOutboxSchema } from './outbox/mercure-outbox.entity';
+export type { FailedOutboxRow, OutboxRow } from './outbox/outbox-store';
 
 // Discovery
 export { MercureDiscovery } from './discovery/mercure-discovery.decorator';

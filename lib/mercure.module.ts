@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, DynamicModule, Inject, Module, OnModuleDestroy, Provider } from '@nestjs/common';
+import { BeforeApplicationShutdown, DynamicModule, Inject, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { MercureDiscoveryInterceptor } from './discovery/mercure-discovery.interceptor';
 import { MERCURE_MODULE_OPTIONS, MERCURE_RESOLVED_OPTIONS } from './mercure.constants';
@@ -28,7 +28,7 @@ function moduleProviders(): Provider[] {
  * advertises the hub with a `Link` header. Global by default.
  */
 @Module({})
-export class MercureModule implements OnModuleDestroy, BeforeApplicationShutdown {
+export class MercureModule implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     private readonly hubs: HubRegistry,
     @Inject(MERCURE_RESOLVED_OPTIONS) private readonly options: ResolvedMercureOptions,
@@ -55,18 +55,20 @@ export class MercureModule implements OnModuleDestroy, BeforeApplicationShutdown
   }
 
   /**
-   * Delivers what is still queued before the app (and an embedded hub, or the ORM) goes away,
-   * bounded by `delivery.shutdownTimeout`.
+   * A first drain while the embedded hub (if any) still takes updates. The HTTP server is still
+   * open at this point, so nothing is closed yet.
    */
-  async onModuleDestroy(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.drain();
   }
 
   /**
-   * Modules destroyed after this one may still have flushed in their own destroy hooks: deliver
-   * those too, then close the connections. The embedded hub still takes updates at this point.
+   * Nest closes the HTTP server between `beforeApplicationShutdown` and this hook, after the
+   * requests in flight finished: every update of a request that was served is queued by now.
+   * Deliver them (bounded by `delivery.shutdownTimeout`), then close the connections; what is
+   * still pending then is logged with a count.
    */
-  async beforeApplicationShutdown(): Promise<void> {
+  async onApplicationShutdown(): Promise<void> {
     await this.drain();
     await Promise.all(this.hubs.all().map((hub) => hub.close()));
   }

@@ -4,7 +4,7 @@ import { EntitySchema } from '@mikro-orm/core';
  * One update waiting in the transactional outbox (table `mercure_outbox`), written in the same
  * transaction as the entity changes it describes, and deleted once its hub accepted it.
  *
- * Add `MercureOutboxEntry` to MikroORM's `entities` so that the schema generator and migrations
+ * Add `MercureOutboxSchema` to MikroORM's `entities` so that the schema generator and migrations
  * create the table. The library reads and writes it with plain SQL (see `outbox-sql.ts`), so the
  * column names are fixed here whatever the application's naming strategy.
  */

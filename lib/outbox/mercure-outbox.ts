@@ -49,7 +49,7 @@ export class MercureOutbox implements OnModuleInit, OnApplicationBootstrap, Befo
     if (!this.enabled) return;
     if (!listEntityMetadata(this.orm).some((meta) => meta.class === MercureOutboxEntry)) {
       throw new Error(
-        "MercureModule: `delivery.mode: 'outbox'` needs the outbox entity: add `MercureOutboxEntry` (from 'nestjs-mercure') " +
+        "MercureModule: `delivery.mode: 'outbox'` needs the outbox entity: add `MercureOutboxSchema` (from 'nestjs-mercure') " +
           "to MikroORM's `entities`, then create its table with a migration or the schema generator.",
       );
     }

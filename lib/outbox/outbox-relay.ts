@@ -51,6 +51,9 @@ export class OutboxRelay {
   private claiming = false;
   private again = false;
   private moreWaiting = false;
+  /** Set by `stop()`: no more claims. */
+  private stopping = false;
+  /** Set once `stop()` gave up waiting: no more attempts. */
   private stopped = true;
   private timers: NodeJS.Timeout[] = [];
   private deletions: number[] = [];
@@ -74,6 +77,7 @@ export class OutboxRelay {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.stopping = false;
     const sweep = setInterval(() => this.wake(), this.options.sweepInterval);
     const renew = setInterval(() => void this.renew(), Math.max(50, this.options.leaseDuration / 3));
     sweep.unref();
@@ -84,7 +88,7 @@ export class OutboxRelay {
 
   /** Looks for rows now (coalesced: one claim query at a time). */
   wake(): void {
-    if (this.stopped) return;
+    if (this.stopping) return;
     if (this.claiming) {
       this.again = true;
       return;
@@ -109,17 +113,21 @@ export class OutboxRelay {
   }
 
   /**
-   * Stops claiming, lets the sends in flight finish (at most `timeoutMs`), records what they
-   * delivered, and gives the leases of the rest back: another instance, or the next start,
-   * delivers them.
+   * Stops claiming; lets the rows already held be delivered (retries included) for at most
+   * `timeoutMs`; then stops retrying, waits for the sends in flight, records what was delivered,
+   * and gives the leases of the rest back: another instance, or the next start, delivers them.
    */
   async stop(timeoutMs: number): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+    if (this.stopping) return;
+    this.stopping = true;
     this.timers.forEach(clearInterval);
-    for (const wake of [...this.sleepers]) wake();
     const deadline = Date.now() + timeoutMs;
-    while ((this.sending > 0 || this.claiming) && Date.now() < deadline) {
+    while ((this.held > 0 || this.claiming) && Date.now() < deadline) {
+      await delay(10);
+    }
+    this.stopped = true;
+    for (const wake of [...this.sleepers]) wake();
+    while (this.sending > 0 && Date.now() < deadline + timeoutMs) {
       await delay(10);
     }
     await this.flushDeletions();
@@ -129,7 +137,7 @@ export class OutboxRelay {
       this.logger.warn(`Could not release the Mercure outbox leases at shutdown (they expire by themselves): ${messageOf(error)}`);
     }
     if (this.held > 0) {
-      this.logger.log(`${this.held} Mercure outbox row(s) left for the next start or another instance`);
+      this.logger.log(`${this.held} Mercure outbox row(s) left undelivered at shutdown, for the next start or another instance`);
     }
   }
 
@@ -148,7 +156,7 @@ export class OutboxRelay {
         this.moreWaiting = rows.length === limit;
         for (const row of rows) this.schedule(row);
         if (this.moreWaiting) this.again = true;
-      } while (this.again && !this.stopped);
+      } while (this.again && !this.stopping);
     } catch (error) {
       // The database may be restarting: the sweep tries again; one line per minute at most.
       if (Date.now() - this.claimErrorLoggedAt > 60_000) {

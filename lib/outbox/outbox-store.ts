@@ -65,7 +65,7 @@ export class OutboxStore {
     } catch {
       throw new Error(
         `MercureModule: \`delivery.mode: 'outbox'\` needs the table "${OUTBOX_TABLE}", which is missing or incomplete. ` +
-          'Add MercureOutboxEntry to MikroORM\'s `entities` and create the table with a migration ' +
+          'Add MercureOutboxSchema to MikroORM\'s `entities` and create the table with a migration ' +
           '(`npx mikro-orm migration:create`, then `migration:up`) or the schema generator (`npx mikro-orm schema:update --run`).',
       );
     }

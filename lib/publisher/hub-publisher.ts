@@ -80,6 +80,11 @@ export class HubPublisher {
     }
   }
 
+  /** Since start: updates pending, delivered, and given up (each give-up is also logged, per incident). */
+  get stats(): { pending: number; delivered: number; givenUp: number } {
+    return this.queue.stats;
+  }
+
   /** Updates published and not yet delivered or given up. */
   get pending(): number {
     return this.queue.pending;

@@ -2,7 +2,7 @@ import { mkdirSync } from 'fs';
 import { dirname } from 'path';
 import { MikroOrmModule, MikroOrmModuleSyncOptions } from '@mikro-orm/nestjs';
 import { DynamicModule, Module } from '@nestjs/common';
-import { MercureHubModule, MercureModule } from 'nestjs-mercure';
+import { MercureHubModule, MercureModule, MercureOutboxSchema } from 'nestjs-mercure';
 import { Book } from './books/book.entity';
 import { ReflectMetadataProvider } from './orm';
 import { BooksController } from './books/books.controller';
@@ -13,7 +13,8 @@ import { ReviewsController } from './reviews/reviews.controller';
 import { SchemaInitializer } from './schema.initializer';
 
 function ormOptions(config: SampleAppConfig): MikroOrmModuleSyncOptions {
-  const common = { entities: [Book, Review], metadataProvider: ReflectMetadataProvider, allowGlobalContext: false, debug: false };
+  // The outbox table is created with the others (ensureSchema); a real app would use a migration.
+  const common = { entities: [Book, Review, MercureOutboxSchema], metadataProvider: ReflectMetadataProvider, allowGlobalContext: false, debug: false };
   if (config.databaseUrl) {
     // Loaded lazily so that a SQLite-only install never needs the PostgreSQL driver.
     const { PostgreSqlDriver } = require('@mikro-orm/postgresql');
@@ -41,6 +42,7 @@ export class AppModule {
             : config.mercureJwtToken
               ? { token: config.mercureJwtToken }
               : { secret: config.mercureJwtSecret },
+          delivery: { mode: config.mercureDelivery },
         }),
         ...(embeddedHub
           ? [

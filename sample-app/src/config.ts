@@ -10,6 +10,8 @@ export interface SampleAppConfig {
   mercureSubscribeUrl?: string;
   mercureJwtSecret: string;
   mercureJwtToken?: string;
+  /** `outbox` (default): updates go through the transactional outbox; `memory`: the in-process queue. */
+  mercureDelivery: 'outbox' | 'memory';
 }
 
 export const DEV_JWT_SECRET = '!ChangeThisMercureHubJWTSecretKey!';
@@ -29,6 +31,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleAppConfi
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new Error('DATABASE_URL must be a postgres:// or postgresql:// URL (SQLite is configured with SQLITE_PATH)');
   }
+  const delivery = value(env, 'MERCURE_DELIVERY') ?? 'outbox';
+  if (delivery !== 'outbox' && delivery !== 'memory') {
+    throw new Error(`MERCURE_DELIVERY must be "outbox" or "memory", got "${delivery}"`);
+  }
   return {
     port,
     publicUrl: (value(env, 'PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, ''),
@@ -38,5 +44,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleAppConfi
     mercureSubscribeUrl: value(env, 'MERCURE_SUBSCRIBE_URL'),
     mercureJwtSecret: value(env, 'MERCURE_JWT_SECRET') ?? DEV_JWT_SECRET,
     mercureJwtToken: value(env, 'MERCURE_JWT_TOKEN'),
+    mercureDelivery: delivery,
   };
 }
