@@ -1,6 +1,7 @@
 import { jwtVerify } from 'jose';
 import { encodeUpdate, HttpTransport, parseRetryAfter } from './http-transport';
 import { FakeHub, field, freePort, startFakeHub } from '../../test/support/fake-hub';
+import { PublishQueue } from './publish-queue';
 import { HubDeliveryError } from './publish-transport';
 import { createTokenProvider } from './token-provider';
 import { Update } from './update';
@@ -193,6 +194,29 @@ describe('HttpTransport', () => {
     const error = await failure(transport.send(new Update('t')));
     expect(error.message.length).toBeLessThan(400);
     expect(error.body!.length).toBeLessThan(body.length);
+  });
+
+  it('never lets a hub echo the token, or anything JWT-shaped, into errors or logs', async () => {
+    const other = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+    hub.handler = (req, res) => {
+      res.writeHead(401);
+      // Quoted the way a debugging proxy might: the header, the bare token, and someone else's JWT.
+      res.end(`bad request: authorization=${req.headers.authorization}; token=${String(req.headers.authorization).slice(7)}; seen ${other}`);
+    };
+    transport = new HttpTransport({ url: hub.url, token: createTokenProvider({ secret: 'a-secret-long-enough-for-hs256!!' }, 'jwt') });
+    const logged: string[] = [];
+    const queue = new PublishQueue(transport, { hubName: 'default', logger: { log: () => undefined, error: (m: string) => logged.push(m), warn: (m: string) => logged.push(m) } });
+    const error = (await queue.enqueue(new Update('t')).catch((e) => e)) as HubDeliveryError;
+    const token = String(hub.requests[0].headers.authorization).slice(7);
+    expect(token.split('.')).toHaveLength(3);
+    for (const text of [error.message, error.body!, ...logged]) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(other);
+      expect(text).not.toMatch(/eyJ[\w-]+\.[\w-]+/);
+    }
+    expect(error.message).toContain('401');
+    expect(error.message).toContain('Bearer [redacted]');
+    expect(logged).toHaveLength(1);
   });
 
   it('keeps URL credentials out of messages', async () => {

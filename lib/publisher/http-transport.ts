@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { IncomingHttpHeaders } from 'http';
 import { HubDeliveryError, PublishTransport } from './publish-transport';
+import { redactSecrets } from './redact-secrets';
 import type { TokenProvider } from './token-provider';
 import { Update } from './update';
 
@@ -91,8 +92,10 @@ export class HttpTransport implements PublishTransport {
   async send(update: Update): Promise<string> {
     const body = encodeUpdate(update);
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    let token: string | undefined;
     if (this.options.token) {
-      headers.authorization = `Bearer ${await this.getToken()}`;
+      token = await this.getToken();
+      headers.authorization = `Bearer ${token}`;
     }
 
     let statusCode: number;
@@ -113,6 +116,8 @@ export class HttpTransport implements PublishTransport {
       return text;
     }
     const retryable = statusCode >= 500 || statusCode === 429;
+    // A hub (or a proxy) may echo the request, token included: it never goes further than here.
+    text = redactSecrets(text, [token]);
     const excerpt = text.length > MESSAGE_BODY_LIMIT ? `${text.slice(0, MESSAGE_BODY_LIMIT)}…` : text;
     throw new HubDeliveryError(
       `Mercure hub ${this.displayUrl} answered ${statusCode}${excerpt.trim() ? `: ${excerpt.trim()}` : ''}`,
