@@ -71,4 +71,39 @@ describeWithPostgres('outbox mode (PostgreSQL)', () => {
     defineTransactionScenarios(() => ctx, { independentTransactions: true });
   });
   describe('rows', () => defineOutboxRowChecks(() => ctx));
+
+  it('delivers two concurrent transactions on one row in commit order', async () => {
+    await ctx.reset();
+    const em = ctx.orm.em.fork();
+    const book = em.create(Book, { title: 'v0' });
+    await em.flush();
+    await ctx.reset();
+
+    let releaseFirst!: () => void;
+    const firstMayCommit = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstLocked!: () => void;
+    const firstHoldsTheRow = new Promise<void>((resolve) => (firstLocked = resolve));
+    const first = ctx.orm.em.fork().transactional(async (tx) => {
+      const row = await tx.findOneOrFail(Book, book.id);
+      row.title = 'first';
+      await tx.flush(); // UPDATE: the row is locked until COMMIT
+      firstLocked();
+      await firstMayCommit;
+    });
+    await firstHoldsTheRow;
+    const second = ctx.orm.em.fork().transactional(async (tx) => {
+      await tx.nativeUpdate(Book, { id: book.id }, { title: 'second' }); // waits for the first's lock
+      const row = await tx.findOneOrFail(Book, book.id, { refresh: true });
+      row.title = 'second!';
+      await tx.flush();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the second is now blocked on the lock
+    releaseFirst();
+    await Promise.all([first, second]);
+    await ctx.drain();
+
+    expect(ctx.recorder.updates.map((u) => JSON.parse(u.data).title)).toEqual(['first', 'second!']);
+    const stored = await ctx.orm.em.fork().findOneOrFail(Book, book.id);
+    expect(stored.title).toBe('second!');
+  });
 });

@@ -254,6 +254,39 @@ describe('PublishQueue over HTTP', () => {
     await expect(q.drain(0)).resolves.toBe(true);
   });
 
+  it('retries within retryWindow, then gives up and logs once per incident with a count', async () => {
+    let down = true;
+    hub.handler = (_request, res) => {
+      res.writeHead(down ? 503 : 200);
+      res.end(down ? 'down' : 'urn:uuid:ok');
+    };
+    queue = new PublishQueue(new HttpTransport({ url: hub.url }), { hubName: 'default', retryDelay: 10, maxRetryDelay: 20, retryWindow: 300, logger });
+    const results = [1, 2, 3, 4, 5].map((n) => rejection(queue!.enqueue(new Update(`t${n}`, 'x'))));
+    for (const result of await Promise.all(results)) expect(result).toBeInstanceOf(HubDeliveryError);
+    // Several attempts each, then given up: one error line for the five.
+    expect(hub.requests.length).toBeGreaterThan(5);
+    expect(logger.error).toHaveBeenCalledTimes(1);
+    expect(logger.error.mock.calls[0][0]).toContain('further ones are counted');
+    expect(queue.stats).toEqual({ pending: 0, delivered: 0, givenUp: 5 });
+
+    down = false;
+    await queue.enqueue(new Update('t6', 'x'));
+    expect(logger.log).toHaveBeenCalledWith(expect.stringContaining('5 update(s) were given up during the incident'), 'Mercure');
+    expect(queue.stats).toMatchObject({ delivered: 1, givenUp: 5 });
+  });
+
+  it('holds at most maxPending updates and gives up newer ones at once', async () => {
+    const transport = new ManualTransport();
+    queue = new PublishQueue(transport, { hubName: 'default', maxPending: 2, logger });
+    const held = [queue.enqueue(new Update('a', '1')), queue.enqueue(new Update('b', '2'))];
+    const refused = (await rejection(queue.enqueue(new Update('c', '3')))) as HubDeliveryError;
+    expect(refused.message).toContain('delivery.maxPending');
+    expect(transport.sent()).toEqual(['1', '2']);
+    transport.calls.forEach((call) => call.resolve('id'));
+    await Promise.all(held);
+    expect(queue.stats).toMatchObject({ delivered: 2, givenUp: 1 });
+  });
+
   it('close gives up updates waiting for a retry, without an error log per update', async () => {
     hub.handler = (_request, res) => {
       res.writeHead(503, { 'retry-after': '60' });
