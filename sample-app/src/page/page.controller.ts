@@ -4,8 +4,9 @@ import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { Response } from 'express';
 
 /**
- * `sample-app/public`, found from this file whether it runs from `sample-app/src/page` (ts-jest,
- * ts-node) or from `sample-app/dist/page` (compiled): both sit two levels below `sample-app`.
+ * `public/` two levels above this file: `sample-app/public` when it runs from `sample-app/src/page`
+ * (ts-jest, ts-node); `sample-app/dist/sample-app/public` when built by the Nest CLI, which
+ * copies the files there (the assets of nest-cli.json) beside `sample-app/dist/sample-app/src`.
  */
 export const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
 
