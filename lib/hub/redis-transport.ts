@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import type { Redis } from 'ioredis';
 import { EARLIEST, HubHistory, HubTransport, HubTransportListener, SubscriptionInfo } from './hub-transport';
 import type { HubUpdate } from './hub-update';
-import type { MercureHubLogger } from './mercure-hub';
+import type { MercureHubLogger } from './hub-logger';
 import { MercureHubConfigError } from './mercure-hub.options';
 
 export interface RedisHubTransportOptions {
