@@ -43,4 +43,33 @@ describe('TopicSelectorStore', () => {
     expect(store.matchesAll(['/a/{id}', '/b'], ['/a/1', '/c'])).toBe(false);
     expect(store.matchesAll([], ['/a'])).toBe(false);
   });
+
+  it('keeps compiled templates while retained, and drops them with the last release', () => {
+    const own = new TopicSelectorStore(2, 10);
+    expect(own.retain('/a/{id}')).toBeGreaterThan(0);
+    own.retain('/a/{id}');
+    expect(own.retain('/a/{')).toBeUndefined(); // not a template: matches itself only
+    own.release('/a/{');
+    expect(own.stats.retainedTemplates).toBe(1);
+    own.release('/a/{id}');
+    expect(own.stats.retainedTemplates).toBe(1);
+    own.release('/a/{id}');
+    expect(own.stats).toMatchObject({ retainedTemplates: 0, retainedStates: 0 });
+  });
+
+  it('bounds the templates of tokens and the cached results, keeping the hot ones', () => {
+    const own = new TopicSelectorStore(2, 3);
+    for (let i = 0; i < 50; i++) {
+      expect(own.matches('/hot/{id}', '/hot/1')).toBe(true);
+      expect(own.matches(`/cold${i}/{id}`, `/cold${i}/1`)).toBe(true);
+    }
+    expect(own.stats.transientTemplates).toBe(2);
+    expect(own.stats.cachedResults).toBe(3);
+  });
+
+  it('enforces prefix modifiers', () => {
+    expect(store.matches('/users/{id:1}', '/users/4')).toBe(true);
+    expect(store.matches('/users/{id:1}', '/users/42')).toBe(false);
+    expect(store.matches('/users/{id:1}', '/users/alice-private-profile')).toBe(false);
+  });
 });
