@@ -88,6 +88,7 @@ export class RedisHubTransport implements HubTransport {
   async start(listener: HubTransportListener): Promise<void> {
     this.listener = listener;
     const option = this.options.client ? 'transport.client' : 'transport.url';
+    let startError: Error | undefined;
     if (this.options.client) {
       this.commands = this.options.client;
     } else {
@@ -100,6 +101,7 @@ export class RedisHubTransport implements HubTransport {
       });
       this.commands.on('error', (error: Error) => {
         if (this.started) this.logger?.warn(`Redis: ${error.message}`);
+        else startError ??= error; // ioredis then rejects with a vaguer "Connection is closed"
       });
     }
     let timer: NodeJS.Timeout | undefined;
@@ -113,7 +115,7 @@ export class RedisHubTransport implements HubTransport {
     } catch (error) {
       if (this.ownsClient) this.commands.disconnect();
       this.commands = undefined;
-      throw new Error(`MercureHubModule: the Redis transport could not reach Redis (${option}): ${reasonOf(error)}`);
+      throw new Error(`MercureHubModule: the Redis transport could not reach Redis (${option}): ${reasonOf(startError ?? error)}`);
     } finally {
       clearTimeout(timer);
     }
