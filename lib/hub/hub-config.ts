@@ -82,8 +82,9 @@ export function resolveHubConfig(options: MercureHubModuleOptions & { logger?: M
     writeBufferLimit: positive(options.writeBufferLimit ?? HUB_DEFAULTS.writeBufferLimit, 'writeBufferLimit'),
     subscriptions: booleanOption(options.subscriptions, 'subscriptions') ?? false,
     maxTemplates: positive(options.maxTemplates ?? HUB_DEFAULTS.maxTemplates, 'maxTemplates'),
-    // Remembered update ids (a repeated id is the same update): at least the history.
-    recentIds: Math.max(historySize, 1000),
+    // Remembered update ids (a repeated id is the same update): the LRU keeps at least half its
+    // capacity, so the last max(historySize, 1000) ids are always known.
+    recentIds: 2 * Math.max(historySize, 1000),
   };
 }
 

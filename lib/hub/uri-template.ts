@@ -398,6 +398,16 @@ export class UriTemplateMatcher {
     let length = this.addState(current, 0, this.start, nextGeneration());
     for (let i = 0; i < input.length && length > 0; i++) {
       const c = input.charCodeAt(i);
+      if (length === 1 && this.kind[current[0]] === KIND_CHAR) {
+        // Fast path through literal text: one active state, no epsilon moves to follow.
+        const s = current[0];
+        if (this.code[s] !== c) return false;
+        const to = this.kind[this.out1[s]];
+        if (to === KIND_CHAR || to === KIND_MATCH) {
+          current[0] = this.out1[s];
+          continue;
+        }
+      }
       const gen = nextGeneration();
       let nextLength = 0;
       for (let k = 0; k < length; k++) {

@@ -147,9 +147,17 @@ describe('Hub: publishing, hardened (real HTTP)', () => {
       }
     });
 
-    it('remembers a bounded number of ids (at least historySize, here 1000)', async () => {
-      for (let i = 0; i < 1100; i++) await h.hub.publish({ topics: ['urn:churn'], id: `urn:churn:${i}` });
-      expect(h.hub.stats().rememberedIds).toBe(1000);
+    it('recognizes any of the last 1000 ids (at least historySize), with bounded memory', async () => {
+      const sse = await subscribe(subscribeUrl(h.hubUrl, ['urn:marker']));
+      try {
+        for (let i = 0; i < 3000; i++) await h.hub.publish({ topics: ['urn:churn'], id: `urn:churn:${i}` });
+        expect(h.hub.stats().rememberedIds).toBeLessThanOrEqual(2000);
+        // Repeats of recent ids (up to 1000 back) are not delivered; the marker is the first event.
+        for (const i of [2999, 2500, 2001]) await h.hub.publish({ topics: ['urn:marker'], data: 'repeat', id: `urn:churn:${i}` });
+        expect(await untilMarker(h.hubUrl, sse)).toEqual([]);
+      } finally {
+        sse.close();
+      }
     });
   });
 });
