@@ -13,7 +13,8 @@ export function configureApp(app: INestApplication): INestApplication {
   express.use(advertiseHub(app.get(HubRegistry).get().subscribeUrl));
   express.use(RESOURCE_PATHS, resourceGate());
   // PATCH accepts JSON merge patch (RFC 7396) as well as plain JSON.
-  express.useBodyParser('json', { type: JSON_TYPES, verify: rejectDeepJson });
+  express.useBodyParser('json', { type: JSON_TYPES });
+  express.use(rejectDeepJson);
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, transform: true, forbidUnknownValues: true, stopAtFirstError: false }),
   );

@@ -1,29 +1,29 @@
+import type { NextFunction, Request, Response } from 'express';
+
 /** Deeper JSON is refused: validating it recursively would overflow the stack (a 500). */
 export const MAX_JSON_DEPTH = 32;
 
-/**
- * A body-parser `verify` hook: counts the nesting of `{` and `[` outside strings in the raw body
- * and refuses a body nested deeper than `MAX_JSON_DEPTH` with a 400, before it is parsed.
- */
-export function rejectDeepJson(_req: unknown, _res: unknown, body: Buffer): void {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < body.length; i++) {
-    const byte = body[i];
-    if (inString) {
-      if (byte === 0x5c) i++; // backslash: skip the escaped character
-      else if (byte === 0x22) inString = false;
-    } else if (byte === 0x22) {
-      inString = true;
-    } else if (byte === 0x7b || byte === 0x5b) {
-      if (++depth > MAX_JSON_DEPTH) {
-        throw Object.assign(new Error(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`), {
-          status: 400,
-          expose: true,
-        });
-      }
-    } else if (byte === 0x7d || byte === 0x5d) {
-      depth--;
-    }
+/** True when `value` nests objects/arrays deeper than `max` (walked without recursion). */
+function deeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
   }
+  return false;
+}
+
+/** Runs after the JSON body parser, before Nest validates anything: 400 for a body too deep. */
+export function rejectDeepJson(req: Request, res: Response, next: NextFunction): void {
+  if (deeperThan(req.body, MAX_JSON_DEPTH)) {
+    res.status(400).json({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+    });
+    return;
+  }
+  next();
 }
