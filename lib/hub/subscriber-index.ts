@@ -38,24 +38,25 @@ export class SubscriberIndex {
 
   /** Adds a subscriber; throws 429 (and adds nothing) when its new templates pass a limit. */
   add(sub: Subscriber): void {
+    const fresh = sub.selectors.filter(
+      (selector) => selector !== '*' && TopicSelectorStore.isTemplate(selector) && !this.templates.has(selector),
+    );
+    // Counted before compiling anything: a hub at its limit spends nothing on more templates.
+    if (this.templates.size + fresh.length > this.maxTemplates) {
+      throw new HttpError(
+        429,
+        `The hub follows too many distinct URI templates (maxTemplates: ${this.maxTemplates}); subscribe to exact topics or to templates already in use`,
+      );
+    }
     // Compile (retain once for the index) the templates nobody subscribed with yet.
     const added = new Set<string>();
-    for (const selector of sub.selectors) {
-      if (selector === '*' || !TopicSelectorStore.isTemplate(selector) || this.templates.has(selector)) continue;
+    for (const selector of fresh) {
       if (this.selectors.retain(selector) === undefined) this.selectors.release(selector); // invalid: a literal
       else added.add(selector);
     }
-    if (added.size > 0) {
-      let refusal: string | undefined;
-      if (this.templates.size + added.size > this.maxTemplates) {
-        refusal = `The hub follows too many distinct URI templates (maxTemplates: ${this.maxTemplates}); subscribe to exact topics or to templates already in use`;
-      } else if (this.selectors.stats.retainedStates > TEMPLATE_STATE_BUDGET) {
-        refusal = 'The hub follows too many large URI templates; subscribe to smaller templates';
-      }
-      if (refusal !== undefined) {
-        for (const selector of added) this.selectors.release(selector);
-        throw new HttpError(429, refusal);
-      }
+    if (added.size > 0 && this.selectors.stats.retainedStates > TEMPLATE_STATE_BUDGET) {
+      for (const selector of added) this.selectors.release(selector);
+      throw new HttpError(429, 'The hub follows too many large URI templates; subscribe to smaller templates');
     }
     this.all.add(sub);
     for (const selector of sub.selectors) {

@@ -1,4 +1,5 @@
 import { MAX_TEMPLATES_PER_SUBSCRIPTION } from '../../lib/hub/subscribe';
+import { TEMPLATE_STATE_BUDGET } from '../../lib/hub/subscriber-index';
 import { BareHub, makeToken, publish, publishOk, SECRET, startBareHub, subscribeUrl } from './helpers';
 import { openSse, SseConnection, subscribe } from './sse-client';
 
@@ -113,6 +114,40 @@ describe('Hub: bounded templates, released when their subscribers leave (real HT
     // Room again for new templates.
     const again = await subscribe(subscribeUrl(h.hubUrl, templates(100, 50)));
     again.close();
+  });
+});
+
+describe('Hub: a budget for the size of compiled templates (real HTTP)', () => {
+  let h: BareHub;
+  beforeAll(async () => {
+    h = await startBareHub({ anonymous: true, maxTemplates: 1000 });
+  });
+  afterAll(() => h.close());
+
+  it('answers 429 once the subscribed templates would compile past the budget, and frees it all', async () => {
+    // `{a:2000}` unrolls into about 12,000 states: some 330 of them fill the 4-million budget.
+    const big = (i: number) => `https://example.com/t${i}/{a:2000}`;
+    const open: SseConnection[] = [];
+    let refused: { status: number; body: string } | undefined;
+    try {
+      for (let c = 0; c < 5 && !refused; c++) {
+        const result = await openSse(subscribeUrl(h.hubUrl, Array.from({ length: 100 }, (_, i) => big(c * 100 + i))));
+        if (result instanceof SseConnection) {
+          await result.nextComment();
+          open.push(result);
+        } else {
+          refused = result;
+        }
+      }
+      expect(refused?.status).toBe(429);
+      expect(refused?.body).toMatch(/too many large URI templates/);
+      expect(h.hub.stats().retainedStates).toBeLessThanOrEqual(TEMPLATE_STATE_BUDGET);
+      expect(open.length).toBe(3);
+    } finally {
+      for (const sse of open) sse.close();
+    }
+    await waitFor(() => h.hub.stats().connections === 0);
+    expect(h.hub.stats()).toMatchObject({ templates: 0, retainedTemplates: 0, retainedStates: 0 });
   });
 });
 
