@@ -32,6 +32,7 @@ async function killMidBurstAndRestart(name: string, database: Record<string, str
   const burst = workload.steady(40, 15_000, 12);
   await until(() => workload.committed.length >= 100 && sink.received.length >= 5, 30_000, 'writes committed and a few delivered');
   const exit = await first.kill('SIGKILL');
+  workload.halt(); // the app is gone: no point going on
   await burst;
   const receivedAtKill = sink.received.length;
   sink.respondWith(() => ({ status: 200 }));

@@ -44,6 +44,7 @@ describe('SIGTERM mid-burst (child process, SQLite file)', () => {
     const signalledAt = Date.now();
     const exit = await first.kill('SIGTERM');
     const shutdownMs = Date.now() - signalledAt;
+    workload.halt(); // the app is gone or going: no point going on
     await burst;
     const receivedAtExit = sink.received.length;
     sink.respondWith(() => ({ status: 200 }));
@@ -77,6 +78,7 @@ describe('SIGTERM mid-burst (child process, SQLite file)', () => {
     const burst = workload.steady(60, 15_000, 12);
     await until(() => workload.committed.length >= 150, 30_000, '150 committed writes');
     const exit = await first.kill('SIGTERM');
+    workload.halt(); // the app is gone or going: no point going on
     await burst;
     const receivedAtExit = sink.received.length;
 
