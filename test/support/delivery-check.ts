@@ -106,9 +106,13 @@ export async function checkDelivery(check: DeliveryCheck): Promise<DeliveryRepor
 export async function waitForDelivery(check: DeliveryCheck, timeoutMs: number): Promise<DeliveryReport & { waitedMs: number }> {
   const started = Date.now();
   for (;;) {
-    const report = await checkDelivery(check);
-    if (report.problems.length === 0 || Date.now() - started > timeoutMs) return { ...report, waitedMs: Date.now() - started };
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // The full check costs CPU that an in-process app shares: first wait until enough has arrived.
+    const enough = check.sink.received.length >= check.workload.committed.length;
+    if (enough || Date.now() - started > timeoutMs) {
+      const report = await checkDelivery(check);
+      if (report.problems.length === 0 || Date.now() - started > timeoutMs) return { ...report, waitedMs: Date.now() - started };
+    }
+    await new Promise((resolve) => setTimeout(resolve, enough ? 500 : 50));
   }
 }
 
