@@ -66,7 +66,7 @@ describe('outbox: SIGKILL mid-burst, restart (SQLite file)', () => {
 
   it('delivers every committed update after the restart, in order per book', async () => {
     await killMidBurstAndRestart('SIGKILL/SQLite', { SQLITE_PATH: file });
-  }, 120_000);
+  }, 240_000);
 });
 
 describeWithPostgres('outbox: SIGKILL mid-burst, restart (PostgreSQL)', () => {
@@ -76,5 +76,5 @@ describeWithPostgres('outbox: SIGKILL mid-burst, restart (PostgreSQL)', () => {
 
   it('delivers every committed update after the restart, in order per book', async () => {
     await killMidBurstAndRestart('SIGKILL/PostgreSQL', { DATABASE_URL: database.url });
-  }, 120_000);
+  }, 240_000);
 });

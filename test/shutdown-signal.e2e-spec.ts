@@ -65,7 +65,7 @@ describe('SIGTERM mid-burst (child process, SQLite file)', () => {
     expect(receivedAtExit).toBeLessThan(report.committed); // the restart had something to deliver
     expect(first.output()).toMatch(/left undelivered at shutdown, for the next start/);
     expectNoSecrets(sink, first, app);
-  }, 120_000);
+  }, 240_000);
 
   it('memory, healthy hub: every answered write is delivered before the process exits', async () => {
     const sink = new HubSink();
@@ -103,5 +103,5 @@ describe('SIGTERM mid-burst (child process, SQLite file)', () => {
     // that updates are "still pending": under a steady load the queue is never empty then.)
     expect(first.output()).not.toMatch(/is closed|dropped when the queue closed|given up|gave up/i);
     expectNoSecrets(sink, first, app);
-  }, 120_000);
+  }, 240_000);
 });

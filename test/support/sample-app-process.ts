@@ -22,7 +22,7 @@ export interface SampleAppProcess {
  * minimal environment (PORT given), `nestjs-mercure` resolved to `lib/`, and resolves once the
  * port accepts connections.
  */
-export async function spawnSampleApp(port: number, env: Record<string, string>, startTimeoutMs = 45_000): Promise<SampleAppProcess> {
+export async function spawnSampleApp(port: number, env: Record<string, string>, startTimeoutMs = 90_000): Promise<SampleAppProcess> {
   const child = spawn(
     process.execPath,
     ['-r', 'ts-node/register/transpile-only', '-r', join(__dirname, 'resolve-nestjs-mercure.js'), join(ROOT, 'sample-app/src/main.ts')],
