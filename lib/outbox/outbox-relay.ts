@@ -47,6 +47,8 @@ export class OutboxRelay {
   private readonly idleWaiters = new Set<() => void>();
   private readonly slots: Semaphore;
   private held = 0;
+  /** Rows whose delivery `stop()` cut short (counted for its log line). */
+  private abandoned = 0;
   private sending = 0;
   private claiming = false;
   private again = false;
@@ -136,8 +138,10 @@ export class OutboxRelay {
     } catch (error) {
       this.logger.warn(`Could not release the Mercure outbox leases at shutdown (they expire by themselves): ${messageOf(error)}`);
     }
-    if (this.held > 0) {
-      this.logger.log(`${this.held} Mercure outbox row(s) left undelivered at shutdown, for the next start or another instance`);
+    // Rows whose delivery was cut short have left `held` by now (their chains ended): count both.
+    const left = this.abandoned + this.held;
+    if (left > 0) {
+      this.logger.log(`${left} Mercure outbox row(s) left undelivered at shutdown, for the next start or another instance`);
     }
   }
 
@@ -191,7 +195,7 @@ export class OutboxRelay {
       await this.slots.acquire();
       if (this.stopped) {
         this.slots.release();
-        return;
+        break;
       }
       this.sending++;
       let error: unknown;
@@ -217,6 +221,7 @@ export class OutboxRelay {
       incidents.failed(reason);
       await this.sleep(this.backoff(attempt, (error as HubDeliveryError)?.retryAfter));
     }
+    this.abandoned++;
   }
 
   private incidentsOf(hub: string): DeliveryIncidents {
