@@ -47,6 +47,8 @@ export interface MercureTestContextOptions {
   waitForDelivery?: boolean;
   /** Outbox mode: updates go through the `mercure_outbox` table and the relay. */
   outbox?: boolean;
+  /** Replaces some of the relay's settings (the fixture's are tuned for fast tests, not the module's defaults). */
+  outboxOptions?: Partial<ResolvedMercureOptions['delivery']['outbox']>;
   /** Replaces the default hub's transport (the recorder still records the `audit` hub). */
   transport?: PublishTransport;
   /** Leaves the listener out (for the benchmark's baseline). */
@@ -94,7 +96,7 @@ export async function createMercureTestContext(options: MercureTestContextOption
     shutdownTimeout: 5000,
     retryDelay: 10,
     maxRetryDelay: 200,
-    outbox: { leaseDuration: 5000, sweepInterval: 200, batchSize: 100, concurrency: 16, alertAfter: 10_000 },
+    outbox: { leaseDuration: 5000, sweepInterval: 200, batchSize: 100, concurrency: 16, alertAfter: 10_000, ...options.outboxOptions },
   };
   const outbox = new MercureOutbox(orm, hubs, { delivery } as unknown as ResolvedMercureOptions);
   const listener = new MercureFlushListener(orm, resources, updates, hubs, { delivery }, outbox);
