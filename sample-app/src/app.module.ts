@@ -3,6 +3,7 @@ import { dirname } from 'path';
 import { MikroOrmModule, MikroOrmModuleSyncOptions } from '@mikro-orm/nestjs';
 import { DynamicModule, Module } from '@nestjs/common';
 import { MercureHubModule, MercureModule } from 'nestjs-mercure';
+import { AuthModule } from './auth/auth.module';
 import { Book } from './books/book.entity';
 import { ReflectMetadataProvider } from './orm';
 import { BooksController } from './books/books.controller';
@@ -10,10 +11,12 @@ import { PageController } from './page/page.controller';
 import type { SampleAppConfig } from './config';
 import { Review } from './reviews/review.entity';
 import { ReviewsController } from './reviews/reviews.controller';
+import { Note } from './notes/note.entity';
+import { NotesController } from './notes/notes.controller';
 import { SchemaInitializer } from './schema.initializer';
 
 function ormOptions(config: SampleAppConfig): MikroOrmModuleSyncOptions {
-  const common = { entities: [Book, Review], metadataProvider: ReflectMetadataProvider, allowGlobalContext: false, debug: false };
+  const common = { entities: [Book, Review, Note], metadataProvider: ReflectMetadataProvider, allowGlobalContext: false, debug: false };
   if (config.databaseUrl) {
     // Loaded lazily so that a SQLite-only install never needs the PostgreSQL driver.
     const { PostgreSqlDriver } = require('@mikro-orm/postgresql');
@@ -51,8 +54,9 @@ export class AppModule {
               }),
             ]
           : []),
+        AuthModule.forRoot(config),
       ],
-      controllers: [BooksController, ReviewsController, PageController],
+      controllers: [BooksController, ReviewsController, NotesController, PageController],
       providers: [SchemaInitializer],
     };
   }
