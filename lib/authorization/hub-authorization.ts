@@ -44,11 +44,11 @@ export function resolveHubAuthorizations(
       throw new MercureAuthorizationConfigError(`\`hubs.${name}\` names no hub of MercureModule; hubs: ${registry.names().join(', ')}`);
     }
   }
+  checkKeys(defaults, '');
   const result = new Map<string, HubAuthorization>();
   for (const hub of mercure.hubs) {
     const own = named[hub.name];
     const where = own ? `hubs.${hub.name}.` : '';
-    checkKeys(defaults, '');
     if (own) checkKeys(own, where);
     const settings: MercureAuthorizationHubOptions = { ...defaults, ...own };
     const servedInProcess = !hub.publishUrl && !hub.transport && embedded !== undefined;
@@ -60,6 +60,10 @@ export function resolveHubAuthorizations(
       key: keyOf(settings, where, hub, servedInProcess ? embedded : undefined, hub.name === mercure.defaultHub),
       scope: scopeOf(settings, where, hub, registry, mercure.baseUrl),
     });
+    const { protocol, scope } = result.get(hub.name)!;
+    if (protocol.requiresSecureCookie && !(scope instanceof Error) && !scope.secure) {
+      throw new MercureAuthorizationConfigError(`hub "${hub.name}": the ${protocol.version} cookie ${protocol.cookieName} needs an https hub`);
+    }
   }
   return result;
 }
@@ -120,9 +124,8 @@ function keyOf(
   if (jwt && typeof jwt === 'object' && 'secret' in jwt && jwt.secret !== undefined) {
     return importSigningKey(jwt.secret, jwt.algorithm ?? 'HS256', `MercureModule \`${hub.optionPath}jwt.secret\` (used to sign subscriber tokens)`);
   }
-  const missing = new MercureAuthorizationConfigError(
-    `hub "${hub.name}" has no key to sign subscriber tokens: set \`${where || `hubs.${hub.name}.`}key\``,
-  );
+  const option = isDefault ? `${where}key` : `hubs.${hub.name}.key`;
+  const missing = new MercureAuthorizationConfigError(`hub "${hub.name}" has no key to sign subscriber tokens: set \`${option}\``);
   if (isDefault) throw missing;
   return missing;
 }

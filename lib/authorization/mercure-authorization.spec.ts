@@ -292,7 +292,7 @@ describe('MercureAuthorization keys at start-up', () => {
 
   it('needs a key for the default hub now, for other hubs when they are used', async () => {
     expect(() => authorization({ baseUrl: 'http://api.test', publishUrl: 'http://api.test/hub', jwt: { token: 'ready' } })).toThrow(
-      'MercureAuthorizationModule: hub "default" has no key to sign subscriber tokens: set `hubs.default.key`',
+      'MercureAuthorizationModule: hub "default" has no key to sign subscriber tokens: set `key`',
     );
     const service = authorization({
       baseUrl: 'http://api.test',
