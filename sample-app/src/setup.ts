@@ -5,7 +5,7 @@ import { HubRegistry } from 'nestjs-mercure';
 import { rejectDeepJson } from './common/json-depth';
 
 const JSON_TYPES = ['application/json', 'application/merge-patch+json', 'application/ld+json'];
-const RESOURCE_PATHS = ['/books', '/reviews'];
+const RESOURCE_PATHS = ['/books', '/reviews', '/notes', '/login', '/logout'];
 
 /** What `main.ts` and the e2e tests both apply to the app, so tests run the app users run. */
 export function configureApp(app: INestApplication): INestApplication {

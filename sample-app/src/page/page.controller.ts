@@ -23,7 +23,7 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Serves the live page: three static files, read on each request (they are small). */
+/** Serves the live page: four static files, read on each request (they are small). */
 @Controller()
 export class PageController {
   @Get()
@@ -37,6 +37,12 @@ export class PageController {
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   script(@Res() res: Response): Promise<void> {
     return send(res, 'app.js');
+  }
+
+  @Get('notes.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  notesScript(@Res() res: Response): Promise<void> {
+    return send(res, 'notes.js');
   }
 
   @Get('style.css')
