@@ -10,7 +10,7 @@ import { HubSink, slowly } from './support/hub-sink';
 import { spawnSampleApp } from './support/sample-app-process';
 
 const PUBLIC_URL = 'http://books.test';
-const SECRET = `kill-e2e-secret-${randomBytes(6).toString('hex')}`;
+const SECRET = `kill-e2e-secret-${randomBytes(16).toString('hex')}`;
 
 /**
  * The sample app (a child process, outbox mode) takes a burst of writes while the hub answers in

@@ -9,7 +9,7 @@ import { HubSink, slowly } from './support/hub-sink';
 import { SampleAppProcess, spawnSampleApp } from './support/sample-app-process';
 
 const PUBLIC_URL = 'http://books.test';
-const SECRET = `sigterm-e2e-secret-${randomBytes(6).toString('hex')}`;
+const SECRET = `sigterm-e2e-secret-${randomBytes(16).toString('hex')}`;
 
 /** The sample app as a child process on a SQLite file of its own, with an external hub. */
 async function sampleAppOn(sink: HubSink, delivery: 'outbox' | 'memory') {
