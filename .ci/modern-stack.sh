@@ -19,7 +19,8 @@ echo "modern stack on node $(node --version), npm $(npm --version): ${versions[*
 npm install --no-save --no-audit --no-fund --loglevel=error "${versions[@]}"
 
 npm run build
-npm test
+# The 3-minute outage soak ran on the first leg already; its relay code is the same here.
+MERCURE_SKIP_SOAK=1 npm test
 # The Nest CLI (the lockfile's) builds and the built sample app boots on this stack too.
 rm -rf sample-app/dist
 npx nest build --all
