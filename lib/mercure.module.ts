@@ -63,11 +63,12 @@ export class MercureModule implements NestModule, BeforeApplicationShutdown, OnA
   }
 
   /**
-   * A first drain while the embedded hub (if any) still takes updates. The HTTP server is still
-   * open at this point, so nothing is closed yet.
+   * A first, quiet drain while the embedded hub (if any) still takes updates and its subscribers
+   * are still connected. The HTTP server is still open, so updates may keep coming: the real
+   * drain is the next hook's.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.drain();
+    await this.drain({ quiet: true, timeout: Math.min(this.options.delivery.shutdownTimeout, FIRST_DRAIN_MS) });
   }
 
   /**
@@ -81,11 +82,13 @@ export class MercureModule implements NestModule, BeforeApplicationShutdown, OnA
     await Promise.all(this.hubs.all().map((hub) => hub.close()));
   }
 
-  private async drain(): Promise<void> {
-    const timeout = this.options.delivery.shutdownTimeout;
-    await Promise.all(this.hubs.all().map((hub) => hub.drain(timeout)));
+  private async drain({ quiet = false, timeout = this.options.delivery.shutdownTimeout } = {}): Promise<void> {
+    await Promise.all(this.hubs.all().map((hub) => hub.drain(timeout, { quiet })));
   }
 }
+
+/** The first drain is for an embedded hub, in-process and quick: it must not hold the shutdown up. */
+const FIRST_DRAIN_MS = 1000;
 
 function createAsyncOptionsProviders(options: MercureModuleAsyncOptions): Provider[] {
   if (options.useFactory) {

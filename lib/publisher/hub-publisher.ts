@@ -94,8 +94,8 @@ export class HubPublisher {
    * Waits for the pending updates: `true` once all have settled, `false` if `timeoutMs` runs out
    * first (delivery goes on in the background).
    */
-  drain(timeoutMs: number): Promise<boolean> {
-    return this.queue.drain(timeoutMs);
+  drain(timeoutMs: number, options?: { quiet?: boolean }): Promise<boolean> {
+    return this.queue.drain(timeoutMs, options);
   }
 
   /** Refuses new updates, gives up the ones still waiting, and closes the connections to the hub. */

@@ -159,7 +159,7 @@ export class PublishQueue {
    * Waits until every queued update has settled. Resolves `true` then, or `false` after
    * `timeoutMs` (logging how many were left); the updates keep going either way.
    */
-  drain(timeoutMs: number): Promise<boolean> {
+  drain(timeoutMs: number, { quiet = false }: { quiet?: boolean } = {}): Promise<boolean> {
     if (this.pendingCount === 0) {
       return Promise.resolve(true);
     }
@@ -171,9 +171,11 @@ export class PublishQueue {
       };
       const timer = setTimeout(() => {
         this.idleWaiters.delete(done);
-        this.logger.warn(
-          `${this.pendingCount} Mercure update(s) for hub "${this.options.hubName}" still pending after ${timeoutMs} ms`,
-        );
+        if (!quiet) {
+          this.logger.warn(
+            `${this.pendingCount} Mercure update(s) for hub "${this.options.hubName}" still pending after ${timeoutMs} ms`,
+          );
+        }
         resolve(false);
       }, timeoutMs);
       this.idleWaiters.add(done);
