@@ -45,7 +45,8 @@ export class AppModule {
             : config.mercureJwtToken
               ? { token: config.mercureJwtToken }
               : { secret: config.mercureJwtSecret },
-          delivery: { mode: config.mercureDelivery },
+          // A slow or loaded machine gets 10 s to deliver what is pending at shutdown.
+          delivery: { mode: config.mercureDelivery, shutdownTimeout: 10_000 },
         }),
         ...(embeddedHub
           ? [
