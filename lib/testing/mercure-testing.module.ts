@@ -1,6 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { MercureModule } from '../mercure.module';
+import { MERCURE_MODULE_OPTIONS, MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
+import { resolveMercureOptions } from '../mercure-options.resolver';
+import type { MercureModuleOptions } from '../mercure.options';
 import { UpdateRecorder } from './update-recorder';
+
+/** The part of `@nestjs/testing`'s TestingModuleBuilder that `overrideIn` uses. */
+export interface OverridableTestingModule<B> {
+  overrideProvider(token: unknown): { useFactory(options: { factory: (...args: any[]) => unknown; inject?: unknown[] }): B };
+}
 
 export interface MercureTestingOptions {
   /** Base of the topic IRIs; `http://localhost` by default. */
@@ -43,5 +51,31 @@ export class MercureTestingModule {
       providers: [{ provide: UpdateRecorder, useValue: recorder }],
       exports: [UpdateRecorder],
     };
+  }
+
+  /**
+   * Keeps the `MercureModule` of an existing AppModule (its `baseUrl`, hubs and resources) but
+   * records every update in `recorder` instead of sending it, in memory mode, flushes waiting for
+   * the recording. Nest's `overrideModule()` matches a module by identity, so it cannot replace
+   * the `MercureModule.forRoot(...)` your AppModule built; this overrides its options instead.
+   *
+   * ```ts
+   * const recorder = new UpdateRecorder();
+   * const moduleRef = await MercureTestingModule.overrideIn(Test.createTestingModule({ imports: [AppModule] }), recorder).compile();
+   * ```
+   */
+  static overrideIn<B>(builder: OverridableTestingModule<B>, recorder: UpdateRecorder): B {
+    return builder.overrideProvider(MERCURE_RESOLVED_OPTIONS).useFactory({
+      factory: (options: MercureModuleOptions) =>
+        resolveMercureOptions({
+          ...options,
+          publishUrl: undefined,
+          jwt: undefined,
+          transport: recorder,
+          hubs: Object.fromEntries(Object.entries(options.hubs ?? {}).map(([name, hub]) => [name, { subscribeUrl: hub.subscribeUrl ?? hub.publishUrl, transport: recorder }])),
+          delivery: { ...options.delivery, mode: 'memory', waitForDelivery: true },
+        }),
+      inject: [MERCURE_MODULE_OPTIONS],
+    });
   }
 }
