@@ -20,4 +20,8 @@ npm install --no-save --no-audit --no-fund --loglevel=error "${versions[@]}"
 
 npm run build
 npm test
+# The Nest CLI (the lockfile's) builds and the built sample app boots on this stack too.
+rm -rf sample-app/dist
+npx nest build --all
+node scripts/built-app-proof.js
 node scripts/pack-proof.js nest12

@@ -14,14 +14,15 @@ import { performance } from 'perf_hooks';
 import { Book } from '../lib/orm/__fixtures__/entities';
 import { createMercureTestContext, type MercureTestContext } from '../lib/orm/__fixtures__/mercure-test-context';
 import type { PublishTransport } from '../lib/publisher/publish-transport';
+import { median } from './support/stats';
 
-const ENTITIES = 1000;
+export const ENTITIES = 1000;
 const WARMUP_ROUNDS = 5;
 const ROUNDS = 25;
 
-const immediateTransport: PublishTransport = { send: async () => 'urn:uuid:bench' };
+export const immediateTransport: PublishTransport = { send: async () => 'urn:uuid:bench' };
 
-interface RoundTimes {
+export interface RoundTimes {
   insert: number;
   update: number;
   /** Until the transport received every update (encoding and queueing run after the flush). */
@@ -29,7 +30,8 @@ interface RoundTimes {
   updateDelivered: number;
 }
 
-async function round(ctx: MercureTestContext, salt: number): Promise<RoundTimes> {
+/** Flushes `ENTITIES` inserts then updates of them; each flush timed alone, then until delivered. */
+export async function round(ctx: MercureTestContext, salt: number): Promise<RoundTimes> {
   const em = ctx.orm.em.fork();
   const books = Array.from({ length: ENTITIES }, (_, i) =>
     em.create(Book, { title: `Book ${i}`, author: 'Bench', isbn: `978-${salt}-${i}`, publishedAt: new Date(1_700_000_000_000 + i) }),
@@ -47,12 +49,6 @@ async function round(ctx: MercureTestContext, salt: number): Promise<RoundTimes>
   await ctx.drain();
   const updateDelivered = performance.now() - start;
   return { insert, update, insertDelivered, updateDelivered };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 export async function run(): Promise<void> {

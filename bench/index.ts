@@ -8,6 +8,8 @@ const benches: [string, () => Promise<{ run(): Promise<void> }>][] = [
   ['em.flush() with and without the Mercure listener', () => import('./flush.bench')],
   ['publish throughput to a local HTTP hub', () => import('./publish.bench')],
   ['embedded hub fan-out', () => import('./hub.bench')],
+  ['embedded hub: publish cost with URI templates subscribed', () => import('./templates.bench')],
+  ['transactional outbox: flush cost, relay throughput, commit-to-hub latency', () => import('./outbox.bench')],
 ];
 
 async function main(): Promise<void> {

@@ -70,3 +70,17 @@ export type { HubTransport, HubTransportListener, HubHistory, SubscriptionInfo }
 export type { HubUpdate } from './hub/hub-update';
 export { MemoryHubTransport } from './hub/memory-transport';
 export { RedisHubTransport } from './hub/redis-transport';
+
+// Subscriber authorization (tokens and cookie)
+export { MercureAuthorizationModule } from './authorization/mercure-authorization.module';
+export { MercureAuthorization } from './authorization/mercure-authorization';
+export { MercureAuthorizationConfigError } from './authorization/mercure-authorization.options';
+export type {
+  MercureAuthorizationModuleOptions,
+  MercureAuthorizationModuleAsyncOptions,
+  MercureAuthorizationHubOptions,
+  SubscriberGrant,
+  SubscriberProtocolVersion,
+  SubscriberCookieSameSite,
+} from './authorization/mercure-authorization.options';
+export type { SubscriberCookie, CookieResponse } from './authorization/set-cookie';

@@ -1,6 +1,7 @@
-import { BeforeApplicationShutdown, DynamicModule, Inject, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { BeforeApplicationShutdown, DynamicModule, Inject, MiddlewareConsumer, Module, NestModule, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { MercureDiscoveryInterceptor } from './discovery/mercure-discovery.interceptor';
+import { MercureDiscoveryMiddleware } from './discovery/mercure-discovery.middleware';
 import { MERCURE_MODULE_OPTIONS, MERCURE_RESOLVED_OPTIONS } from './mercure.constants';
 import type { MercureModuleAsyncOptions, MercureModuleOptions, MercureOptionsFactory } from './mercure.options';
 import type { ResolvedMercureOptions } from './mercure-options.resolver';
@@ -29,7 +30,7 @@ function moduleProviders(): Provider[] {
  * advertises the hub with a `Link` header. Global by default.
  */
 @Module({})
-export class MercureModule implements BeforeApplicationShutdown, OnApplicationShutdown {
+export class MercureModule implements NestModule, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     private readonly hubs: HubRegistry,
     @Inject(MERCURE_RESOLVED_OPTIONS) private readonly options: ResolvedMercureOptions,
@@ -53,6 +54,13 @@ export class MercureModule implements BeforeApplicationShutdown, OnApplicationSh
       providers: [...createAsyncOptionsProviders(options), ...moduleProviders()],
       exports: EXPORTS,
     };
+  }
+
+  /** `discovery: 'all'` covers responses no handler makes (unknown routes), hence a middleware. */
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.options.discovery === 'all') {
+      consumer.apply(MercureDiscoveryMiddleware).forRoutes('{*path}');
+    }
   }
 
   /**

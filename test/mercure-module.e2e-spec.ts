@@ -120,11 +120,41 @@ describe('MercureModule in a Nest app', () => {
     expect(linked.headers.get('link')).toBe(`</docs>; rel="help", <${sinks.default.url}>; rel="mercure"`);
   });
 
+  it("with discovery 'decorated', leaves responses no handler made alone", async () => {
+    const missing = await fetch(await url(app, '/nothing-here'));
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('link')).toBeNull();
+  });
+
   it('lets services publish by hand through the default hub and the registry', async () => {
     const id = await app.get(HubPublisher).publish(new Update('https://notes.example.com/manual', 'hello'));
     expect(id).toMatch(/^urn:uuid:sink-/);
     expect(sinks.default.received.at(-1)?.body).toBe('topic=https%3A%2F%2Fnotes.example.com%2Fmanual&data=hello');
     expect(app.get(HubRegistry).names()).toEqual(['main', 'audit']);
+  });
+});
+
+describe("MercureModule discovery 'all'", () => {
+  it('puts the Link header on every response, a 404 for an unknown route included, once', async () => {
+    const app = await boot([
+      MikroOrmModule.forRoot(orm()),
+      MercureModule.forRoot({
+        baseUrl: 'https://notes.example.com',
+        publishUrl: 'http://127.0.0.1:9/hub',
+        jwt: { token: 't' },
+        hubs: { audit: { publishUrl: 'http://127.0.0.1:9/audit', jwt: { token: 't' } } },
+      }),
+    ]);
+    try {
+      for (const path of ['/nothing-here', '/notes/plain']) {
+        const response = await fetch(await url(app, path), { headers: { origin: 'https://app.example.com' } });
+        expect([path, response.headers.get('link')]).toEqual([path, '<http://127.0.0.1:9/hub>; rel="mercure"']);
+      }
+      const linked = await fetch(await url(app, '/notes/linked'));
+      expect(linked.headers.get('link')).toBe('</docs>; rel="help", <http://127.0.0.1:9/hub>; rel="mercure"');
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -108,6 +108,15 @@ describe('sample app publishing to an external hub', () => {
     expect(badIri.status).toBe(400);
     expect(JSON.stringify(await json(badIri))).toContain('IRI of a book');
     expect((await sample.request('POST', '/reviews', { book: '/books/99', rating: 3 })).status).toBe(400);
+    // An id past the safe integers is no id (not Infinity in SQL).
+    expect((await sample.request('POST', '/reviews', { book: `/books/${'9'.repeat(400)}`, rating: 3 })).status).toBe(400);
+    expect((await sample.request('GET', `/books/${'9'.repeat(400)}`)).status).toBe(404);
+    const deep = await fetch(`${sample.url}/reviews`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: `{"book":${'['.repeat(3000)}${']'.repeat(3000)},"rating":3}`,
+    });
+    expect(deep.status).toBe(400);
     const malformed = await fetch(`${sample.url}/books`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"title":' });
     expect(malformed.status).toBe(400);
     for (const path of ['/books/99', '/books/abc', '/reviews/99', '/books/0']) {
@@ -132,8 +141,9 @@ describe('sample app publishing to an external hub', () => {
       post('null'),
       fetch(`${sample.url}/books/%ZZ`), // answered by Express's URL decoding
       post('<book/>', 'application/xml'),
+      sample.request('GET', '/nothing-here'), // no route: answered without any Nest handler
     ]);
-    expect(responses.map((r) => r.status)).toEqual([200, 404, 400, 200, 400, 400, 400, 415]);
+    expect(responses.map((r) => r.status)).toEqual([200, 404, 400, 200, 400, 400, 400, 415, 404]);
     for (const response of responses) expect(response.headers.get('link')).toBe(link);
     expect(responses[0].headers.get('access-control-expose-headers')).toContain('Link');
   });

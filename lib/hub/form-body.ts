@@ -1,7 +1,15 @@
 import type { IncomingMessage } from 'http';
 import type { UpdateInput } from './hub-update';
 
-/** A publish body the hub cannot take: 400 (not a form) or 413 (too large). */
+/** The publisher went away before its body arrived: nothing to answer, nothing to worry about. */
+export class RequestAbortedError extends Error {
+  constructor() {
+    super('The request was aborted');
+    this.name = 'RequestAbortedError';
+  }
+}
+
+/** A publish body the hub cannot take: 400 (not a form, not UTF-8, bad encoding) or 413 (too large). */
 export class PublishBodyError extends Error {
   constructor(
     readonly status: 400 | 413,
@@ -14,17 +22,60 @@ export class PublishBodyError extends Error {
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
-/** The fields of an `application/x-www-form-urlencoded` publish body. */
-export function parsePublishForm(body: string): UpdateInput {
-  const form = new URLSearchParams(body);
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+
+/**
+ * The fields of an `application/x-www-form-urlencoded` publish body, strictly: the bytes must be
+ * UTF-8 and every `%` a valid escape of UTF-8, else 400 (a lenient parser would alter the data).
+ */
+export function parsePublishForm(body: Buffer | string): UpdateInput {
+  let text: string;
+  try {
+    text = typeof body === 'string' ? body : utf8.decode(body);
+  } catch {
+    throw new PublishBodyError(400, 'The body is not valid UTF-8');
+  }
+  const fields = new Map<string, string[]>();
+  if (text !== '') {
+    for (const pair of text.split('&')) {
+      if (pair === '') continue;
+      const eq = pair.indexOf('=');
+      const name = decodeField(eq === -1 ? pair : pair.slice(0, eq));
+      const value = eq === -1 ? '' : decodeField(pair.slice(eq + 1));
+      let values = fields.get(name);
+      if (!values) fields.set(name, (values = []));
+      values.push(value);
+    }
+  }
+  const first = (name: string) => fields.get(name)?.[0];
   return {
-    topics: form.getAll('topic'),
-    data: form.get('data') ?? undefined,
-    private: form.has('private'),
-    id: form.get('id') ?? undefined,
-    type: form.get('type') ?? undefined,
-    retry: form.get('retry') ?? undefined,
+    topics: fields.get('topic') ?? [],
+    data: first('data'),
+    private: fields.has('private'),
+    id: first('id'),
+    type: first('type'),
+    retry: first('retry'),
   };
+}
+
+function decodeField(raw: string): string {
+  const spaced = raw.replace(/\+/g, ' ');
+  if (!spaced.includes('%')) return spaced;
+  if (BAD_PERCENT.test(spaced)) throw new PublishBodyError(400, 'The body has an invalid percent-encoding');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    throw new PublishBodyError(400, 'The body has percent-encoded bytes that are not UTF-8');
+  }
+}
+
+/** Only UTF-8 is accepted: a form in another charset would be decoded wrongly. */
+function checkCharset(contentType: string): void {
+  const match = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType);
+  if (match && !/^utf-?8$/i.test(match[1])) {
+    throw new PublishBodyError(400, 'The body must be UTF-8 (charset=utf-8 or none)');
+  }
 }
 
 /**
@@ -35,14 +86,16 @@ export function parsePublishForm(body: string): UpdateInput {
  *   own limits then apply first).
  */
 export async function readPublishForm(req: IncomingMessage, maxBodySize: number): Promise<UpdateInput> {
-  const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const header = req.headers['content-type'] ?? '';
+  const contentType = header.split(';')[0].trim().toLowerCase();
   if (contentType !== FORM_TYPE) {
     throw new PublishBodyError(400, `The Content-Type must be ${FORM_TYPE}`);
   }
+  checkCharset(header);
   const withBody = req as IncomingMessage & { rawBody?: unknown; body?: unknown; _body?: boolean };
   if (Buffer.isBuffer(withBody.rawBody)) {
     if (withBody.rawBody.length > maxBodySize) throw tooLarge(maxBodySize);
-    return parsePublishForm(withBody.rawBody.toString('utf8'));
+    return parsePublishForm(withBody.rawBody);
   }
   if (withBody._body === true || (req.readableEnded && withBody.body !== undefined)) {
     return fromParsedBody(withBody.body);
@@ -54,10 +107,10 @@ function tooLarge(limit: number): PublishBodyError {
   return new PublishBodyError(413, `The body is larger than ${limit} bytes`);
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit));
-  return new Promise<string>((resolve, reject) => {
+  return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
@@ -69,7 +122,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       req.off('error', onError);
       req.off('close', onClose);
       if (error) reject(error);
-      else resolve(Buffer.concat(chunks, size).toString('utf8'));
+      else resolve(Buffer.concat(chunks, size));
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
@@ -80,8 +133,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       chunks.push(chunk);
     };
     const onEnd = () => finish();
-    const onError = (error: Error) => finish(error);
-    const onClose = () => finish(new Error('The request was aborted'));
+    const onError = (error: Error) => finish(req.destroyed ? new RequestAbortedError() : error);
+    const onClose = () => finish(new RequestAbortedError());
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);

@@ -1,19 +1,12 @@
 import { createPublicKey, createSecretKey, JsonWebKey, KeyObject } from 'crypto';
-import { jwtVerify } from 'jose';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { HubJwtAlgorithm, MercureHubConfigError, MercureHubJwtOptions } from './mercure-hub.options';
 import { keyMismatch } from '../jwt/key-algorithm';
+import type { HubGrants } from './hub-protocol';
+import { grants0x } from './protocol-0x';
 
-/** The part of a verified token the hub uses. */
-export interface MercureClaims {
-  /** Selectors of `mercure.publish`, when it is an array of strings. */
-  publish?: readonly string[];
-  /** Selectors of `mercure.subscribe`, when it is an array of strings. */
-  subscribe?: readonly string[];
-  /** `mercure.payload`, attached to subscriptions. */
-  payload?: unknown;
-  /** `exp`, in seconds since the epoch. */
-  exp?: number;
-}
+/** The part of a 0.x token the hub uses (`mercure.publish`, `mercure.subscribe`, `payload`, `exp`). */
+export type MercureClaims = HubGrants;
 
 const ALGORITHMS: readonly HubJwtAlgorithm[] = [
   'HS256',
@@ -32,10 +25,10 @@ const ALGORITHMS: readonly HubJwtAlgorithm[] = [
 ];
 
 
-/** Why a token was refused; the hub answers 401 whatever it is. */
+/** Why a token was refused; the hub answers 401 whatever it is, and logs `reason` (never the token). */
 export class TokenError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(readonly reason: string) {
+    super(`Invalid token: ${reason}`);
     this.name = 'TokenError';
   }
 }
@@ -65,31 +58,43 @@ export class JwtVerifier {
     return new JwtVerifier(importKey(options.key, algorithm, optionName), algorithm, clockTolerance);
   }
 
-  async verify(token: string): Promise<MercureClaims> {
-    let payload: Record<string, unknown>;
+  /** The verified payload; a `TokenError` saying why otherwise. */
+  async verifyPayload(token: string): Promise<Record<string, unknown>> {
     try {
-      ({ payload } = await jwtVerify(token, this.key, {
+      const { payload } = await jwtVerify(token, this.key, {
         algorithms: [this.algorithm],
         clockTolerance: this.clockTolerance,
-      }));
+      });
+      return payload;
     } catch (error) {
-      throw new TokenError(`Invalid token: ${(error as Error)?.message ?? 'verification failed'}`);
+      throw new TokenError(this.reasonOf(error, token));
     }
-    const mercure = payload.mercure;
-    const claims: MercureClaims = {};
-    if (typeof payload.exp === 'number') claims.exp = payload.exp;
-    if (mercure && typeof mercure === 'object' && !Array.isArray(mercure)) {
-      const m = mercure as Record<string, unknown>;
-      if (isStringArray(m.publish)) claims.publish = m.publish;
-      if (isStringArray(m.subscribe)) claims.subscribe = m.subscribe;
-      if (m.payload !== undefined) claims.payload = m.payload;
-    }
-    return claims;
   }
-}
 
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+  /** Verifies a protocol 0.x token and reads its `mercure` claim. */
+  async verify(token: string): Promise<MercureClaims> {
+    return grants0x(await this.verifyPayload(token));
+  }
+
+  /** A reason fit for a log: fixed texts and claim names, never the token or its values. */
+  private reasonOf(error: unknown, token: string): string {
+    if (error instanceof joseErrors.JWTExpired) return 'expired ("exp" is past)';
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad signature (signed with another key?)';
+    if (error instanceof joseErrors.JOSEAlgNotAllowed) {
+      let alg = 'unknown';
+      try {
+        const header = decodeProtectedHeader(token).alg;
+        if (typeof header === 'string' && /^[A-Za-z0-9]{1,16}$/.test(header)) alg = header;
+      } catch {
+        // malformed header: keep "unknown"
+      }
+      return `wrong algorithm ${alg} (expected ${this.algorithm})`;
+    }
+    if (error instanceof joseErrors.JWTClaimValidationFailed) {
+      return `claim "${/^[a-z]{1,8}$/i.test(error.claim) ? error.claim : '?'}" not valid now or not as expected`;
+    }
+    return 'malformed (not a compact JWS with a JSON payload)';
+  }
 }
 
 function importKey(key: MercureHubJwtOptions['key'], algorithm: HubJwtAlgorithm, optionName: string): KeyObject {

@@ -38,6 +38,8 @@ export interface MercureHubRedisTransportOptions {
   client?: Redis;
   /** Prefix of the hub's keys (default `mercure:`); instances sharing it form one hub. */
   prefix?: string;
+  /** Milliseconds the hub waits for Redis at start-up before failing (default 5000). */
+  connectTimeout?: number;
 }
 
 export interface MercureHubModuleOptions {
@@ -78,6 +80,11 @@ export interface MercureHubModuleOptions {
   writeBufferLimit?: number;
   /** Seconds of clock skew tolerated when checking `exp` and `nbf` (default 0). */
   clockTolerance?: number;
+  /**
+   * Most distinct URI templates subscribed at once on this instance (default 10000); a subscription
+   * that would add more is answered 429. Exact topics are not counted.
+   */
+  maxTemplates?: number;
 }
 
 export interface MercureHubOptionsFactory {

@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import type { Redis } from 'ioredis';
 import { EARLIEST, HubHistory, HubTransport, HubTransportListener, SubscriptionInfo } from './hub-transport';
 import type { HubUpdate } from './hub-update';
-import type { MercureHubLogger } from './mercure-hub';
+import type { MercureHubLogger } from './hub-logger';
 import { MercureHubConfigError } from './mercure-hub.options';
 
 export interface RedisHubTransportOptions {
@@ -16,6 +16,8 @@ export interface RedisHubTransportOptions {
   historySize?: number;
   /** How long one blocking read waits before it is issued again, in ms (default 5000). */
   blockTimeout?: number;
+  /** How long `start` waits for Redis before failing, in ms (default 5000). */
+  connectTimeout?: number;
   logger?: MercureHubLogger;
 }
 
@@ -54,6 +56,8 @@ export class RedisHubTransport implements HubTransport {
   private registryTimer?: NodeJS.Timeout;
   private registrySize = 0;
   private catchUpWaiters: { target: string; resolve: () => void }[] = [];
+  private readonly connectTimeout: number;
+  private started = false;
 
   constructor(options: RedisHubTransportOptions) {
     if (!options.url && !options.client) {
@@ -69,28 +73,66 @@ export class RedisHubTransport implements HubTransport {
     this.registryKey = `${this.prefix}subscriptions:${randomUUID()}`;
     this.historySize = options.historySize ?? 1000;
     this.blockTimeout = options.blockTimeout ?? 5000;
+    this.connectTimeout = options.connectTimeout ?? 5000;
+    if (!Number.isInteger(this.connectTimeout) || this.connectTimeout <= 0) {
+      throw new MercureHubConfigError('transport.connectTimeout must be a positive integer (milliseconds)');
+    }
     this.logger = options.logger;
     this.ownsClient = !options.client;
   }
 
+  /**
+   * Connects and reads the stream's position, within `connectTimeout`: an unreachable Redis fails
+   * the start-up quickly with an error naming the option (never the URL, which may hold a password).
+   */
   async start(listener: HubTransportListener): Promise<void> {
     this.listener = listener;
+    const option = this.options.client ? 'transport.client' : 'transport.url';
+    let startError: Error | undefined;
     if (this.options.client) {
       this.commands = this.options.client;
     } else {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
-      this.commands = new RedisClient(this.options.url!);
-      this.commands.on('error', (error: Error) => this.logger?.warn(`Redis: ${error.message}`));
+      const RedisClient = loadIoredis();
+      this.commands = new RedisClient(this.options.url!, {
+        lazyConnect: true,
+        connectTimeout: this.connectTimeout,
+        // No retries while starting (the start-up fails instead); ioredis's backoff afterwards.
+        retryStrategy: (times: number) => (this.started ? Math.min(times * 100, 2000) : null),
+      });
+      this.commands.on('error', (error: Error) => {
+        if (this.started) this.logger?.warn(`Redis: ${error.message}`);
+        else startError ??= error; // ioredis then rejects with a vaguer "Connection is closed"
+      });
     }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.connect(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${this.connectTimeout} ms`)), this.connectTimeout);
+        }),
+      ]);
+    } catch (error) {
+      if (this.ownsClient) this.commands.disconnect();
+      this.commands = undefined;
+      throw new Error(`MercureHubModule: the Redis transport could not reach Redis (${option}): ${reasonOf(startError ?? error)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.started = true;
     this.reader = this.commands.duplicate();
     this.reader.on('error', (error: Error) => this.logger?.warn(`Redis (reader): ${error.message}`));
-    const last = await this.commands.xrevrange(this.streamKey, '+', '-', 'COUNT', 1);
+    this.reading = this.readLoop();
+  }
+
+  private async connect(): Promise<void> {
+    const commands = this.commands!;
+    if (this.ownsClient) await commands.connect();
+    const last = await commands.xrevrange(this.streamKey, '+', '-', 'COUNT', 1);
     if (last.length > 0) {
       this.position = last[0][0];
       this.lastId = decode(last[0][1])?.id ?? EARLIEST;
     }
-    this.reading = this.readLoop();
   }
 
   async dispatch(update: HubUpdate): Promise<void> {
@@ -252,6 +294,31 @@ export class RedisHubTransport implements HubTransport {
       }
     }
   }
+}
+
+/** ioredis, an optional peer dependency: a clear error when it is not installed. */
+function loadIoredis(): typeof import('ioredis').Redis {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('ioredis') as typeof import('ioredis')).Redis;
+  } catch (error) {
+    if ((error as { code?: string })?.code === 'MODULE_NOT_FOUND') {
+      throw new MercureHubConfigError(
+        'transport: the Redis transport needs the ioredis package; install it with `npm install ioredis`',
+      );
+    }
+    throw error;
+  }
+}
+
+/** Why Redis could not be reached: an error code or a fixed text, never the URL. */
+function reasonOf(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && /^[A-Z_]{2,32}$/.test(code)) return code;
+  const message = (error as Error)?.message ?? '';
+  if (message.startsWith('no answer within')) return message;
+  if (/NOAUTH|WRONGPASS|invalid password/i.test(message)) return 'authentication failed';
+  return 'connection failed';
 }
 
 /** Orders two stream entry ids (`<ms>-<seq>`). */

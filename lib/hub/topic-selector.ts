@@ -1,43 +1,100 @@
+import { LruMap } from './lru-map';
 import { UriTemplateMatcher } from './uri-template';
+
+interface Compiled {
+  /** Never reused: match results are cached under it. */
+  readonly id: number;
+  /** Null when the selector is not a valid (or is too complex a) template. */
+  readonly matcher: UriTemplateMatcher | null;
+}
+
+interface Retained extends Compiled {
+  refs: number;
+}
+
+/** Topics longer than this are matched without caching the result (keys stay small). */
+const MAX_CACHED_TOPIC_LENGTH = 1024;
+/**
+ * Matches cheaper than this (NFA states x topic length) are not cached: building the key and
+ * updating the cache would cost more than matching again.
+ */
+const MIN_CACHED_COST = 8192;
 
 /**
  * Mercure topic selectors (protocol 0.x): `*` matches every topic; a selector equal to the topic
  * matches it (this also lets a URI template match itself, e.g. for the subscriptions API); a
  * selector that is a valid RFC 6570 URI template matches the topics it can expand to.
  *
- * Compiled templates and match results are cached, both bounded: hubs see the same few selectors
- * and topics over and over.
+ * Templates subscribers use are retained (reference-counted) while someone subscribes with them
+ * and released with the last one; other templates (those of tokens) sit in a small LRU. Results of
+ * costly matches (long templates) are cached per (template, topic) in an LRU, which keeps the hot
+ * pairs under churn.
  */
 export class TopicSelectorStore {
-  private readonly templates = new Map<string, UriTemplateMatcher | null>();
-  private readonly results = new Map<string, Map<string, boolean>>();
+  private readonly retained = new Map<string, Retained>();
+  private readonly transient: LruMap<string, Compiled>;
+  private readonly results: LruMap<string, boolean>;
+  private retainedStates = 0;
+  private lastId = 0;
 
-  constructor(
-    private readonly maxSelectors = 10_000,
-    private readonly maxTopicsPerSelector = 1_000,
-  ) {}
+  constructor(transientTemplates = 1_000, cachedResults = 10_000) {
+    this.transient = new LruMap(transientTemplates);
+    this.results = new LruMap(cachedResults);
+  }
 
   /** True when the selector is a template (contains an expression), as opposed to a literal. */
   static isTemplate(selector: string): boolean {
     return selector.includes('{');
   }
 
+  /** What the store holds, for diagnostics and tests. */
+  get stats(): { retainedTemplates: number; retainedStates: number; transientTemplates: number; cachedResults: number } {
+    return {
+      retainedTemplates: this.retained.size,
+      retainedStates: this.retainedStates,
+      transientTemplates: this.transient.size,
+      cachedResults: this.results.size,
+    };
+  }
+
+  /**
+   * Keeps a template compiled until `release`; returns its cost in NFA states, or undefined when
+   * it is not a valid template (it then matches only itself, like a literal).
+   */
+  retain(selector: string): number | undefined {
+    let entry = this.retained.get(selector);
+    if (!entry) {
+      const compiled = this.transient.get(selector) ?? this.compile(selector);
+      this.transient.delete(selector);
+      entry = { ...compiled, refs: 0 };
+      this.retained.set(selector, entry);
+      this.retainedStates += entry.matcher?.size ?? 0;
+    }
+    entry.refs++;
+    return entry.matcher?.size;
+  }
+
+  release(selector: string): void {
+    const entry = this.retained.get(selector);
+    if (!entry || --entry.refs > 0) return;
+    this.retained.delete(selector);
+    this.retainedStates -= entry.matcher?.size ?? 0;
+  }
+
   matches(selector: string, topic: string): boolean {
     if (selector === '*' || selector === topic) return true;
     if (!selector.includes('{')) return false;
-    const matcher = this.matcher(selector);
-    if (!matcher) return false;
-    let cache = this.results.get(selector);
-    if (!cache) {
-      if (this.results.size >= this.maxSelectors) this.results.clear();
-      cache = new Map();
-      this.results.set(selector, cache);
+    const compiled = this.lookup(selector);
+    if (!compiled.matcher) return false;
+    const matcher = compiled.matcher;
+    if (topic.length > MAX_CACHED_TOPIC_LENGTH || matcher.size * topic.length < MIN_CACHED_COST) {
+      return matcher.matches(topic);
     }
-    let result = cache.get(topic);
+    const key = `${compiled.id} ${topic}`;
+    let result = this.results.get(key);
     if (result === undefined) {
       result = matcher.matches(topic);
-      if (cache.size >= this.maxTopicsPerSelector) cache.clear();
-      cache.set(topic, result);
+      this.results.set(key, result);
     }
     return result;
   }
@@ -52,24 +109,34 @@ export class TopicSelectorStore {
     return false;
   }
 
-  /** True when every topic is matched by at least one selector. */
-  matchesAll(selectors: readonly string[], topics: readonly string[]): boolean {
+  /** The first topic no selector matches, or undefined when every one is matched. */
+  firstUnmatched(selectors: readonly string[], topics: readonly string[]): string | undefined {
     outer: for (const topic of topics) {
       for (const selector of selectors) {
         if (this.matches(selector, topic)) continue outer;
       }
-      return false;
+      return topic;
     }
-    return true;
+    return undefined;
   }
 
-  private matcher(selector: string): UriTemplateMatcher | null {
-    let matcher = this.templates.get(selector);
-    if (matcher === undefined) {
-      matcher = UriTemplateMatcher.compile(selector) ?? null;
-      if (this.templates.size >= this.maxSelectors) this.templates.clear();
-      this.templates.set(selector, matcher);
+  /** True when every topic is matched by at least one selector. */
+  matchesAll(selectors: readonly string[], topics: readonly string[]): boolean {
+    return this.firstUnmatched(selectors, topics) === undefined;
+  }
+
+  private lookup(selector: string): Compiled {
+    const retained = this.retained.get(selector);
+    if (retained) return retained;
+    let compiled = this.transient.get(selector);
+    if (!compiled) {
+      compiled = this.compile(selector);
+      this.transient.set(selector, compiled);
     }
-    return matcher;
+    return compiled;
+  }
+
+  private compile(selector: string): Compiled {
+    return { id: ++this.lastId, matcher: UriTemplateMatcher.compile(selector) ?? null };
   }
 }

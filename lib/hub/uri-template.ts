@@ -9,7 +9,9 @@
  * The language accepted for each expression is the set of its possible expansions (RFC 6570
  * section 3.2), slightly widened where being exact would cost a lot for no practical gain:
  * - the order of the variables of a named expression (`{?a,b}`, `{;a,b}`, `{&a,b}`) is not enforced;
- * - the length of a prefix modifier (`{id:3}`) is not enforced;
+ * - prefix modifiers (`{id:3}`) bound the expression as a whole: with every variable of an
+ *   expression prefixed, its expansion is at most the sum of their lengths (plus separators), so a
+ *   selector never matches more than its modifiers allow (`{id:1}` never matches `42`);
  * - values may contain non-ASCII characters as is (topics are IRIs, RFC 3987), besides
  *   percent-encoded triplets.
  */
@@ -20,7 +22,17 @@ interface CharClass {
   readonly nonAscii: boolean;
 }
 
+const classes = new Map<string, CharClass>();
+
+/** Shared between templates: compiled templates refer to a handful of classes. */
 function charClass(chars: string, nonAscii: boolean): CharClass {
+  const key = (nonAscii ? '1' : '0') + chars;
+  let known = classes.get(key);
+  if (!known) classes.set(key, (known = buildClass(chars, nonAscii)));
+  return known;
+}
+
+function buildClass(chars: string, nonAscii: boolean): CharClass {
   const ascii = new Uint8Array(128);
   for (let i = 0; i < chars.length; i++) ascii[chars.charCodeAt(i)] = 1;
   return { ascii, nonAscii };
@@ -43,7 +55,9 @@ type Node =
   | { readonly t: 'cat'; readonly xs: readonly Node[] }
   | { readonly t: 'alt'; readonly xs: readonly Node[] }
   | { readonly t: 'star'; readonly x: Node }
-  | { readonly t: 'opt'; readonly x: Node };
+  | { readonly t: 'opt'; readonly x: Node }
+  /** Zero to `n` repetitions of `x`. */
+  | { readonly t: 'upto'; readonly n: number; readonly x: Node };
 
 const lit = (s: string): Node => ({ t: 'lit', s });
 const cat = (...xs: Node[]): Node => ({ t: 'cat', xs });
@@ -63,6 +77,8 @@ function unit(allowed: string): Node {
 interface VarSpec {
   name: string;
   explode: boolean;
+  /** The prefix modifier (`{id:3}` -> 3), if any. */
+  maxLength?: number;
 }
 
 /** Operator table of RFC 6570 appendix A. */
@@ -80,11 +96,13 @@ const OPERATORS: Record<string, { first: string; sep: string; named: boolean; if
 function parseVarSpec(spec: string): VarSpec | undefined {
   let name = spec;
   let explode = false;
+  let maxLength: number | undefined;
   const colon = spec.indexOf(':');
   if (colon !== -1) {
     name = spec.slice(0, colon);
     const length = spec.slice(colon + 1);
     if (!/^[1-9][0-9]{0,3}$/.test(length)) return undefined;
+    maxLength = Number(length);
   } else if (spec.endsWith('*')) {
     name = spec.slice(0, -1);
     explode = true;
@@ -96,7 +114,7 @@ function parseVarSpec(spec: string): VarSpec | undefined {
   if (/%(?![0-9A-Fa-f]{2})/.test(name) || name.startsWith('.') || name.endsWith('.') || name.includes('..')) {
     return undefined;
   }
-  return { name, explode };
+  return { name, explode, ...(maxLength !== undefined && { maxLength }) };
 }
 
 /** The language of one expression (the text between braces), or undefined when it is invalid. */
@@ -124,6 +142,14 @@ function expressionNode(expression: string): Node | undefined {
     ? UNRESERVED + RESERVED
     : UNRESERVED + LENIENT + ',' + (anyExplode && !op.named ? '=' : '');
   const value = star(unit(valueChars));
+  // Every variable prefixed: the expansion is bounded (sum of the prefixes, plus separators).
+  const bounded = specs.every((s) => s.maxLength !== undefined);
+  if (!op.named && bounded) {
+    const total = specs.reduce((sum, s) => sum + s.maxLength!, 0) + specs.length - 1;
+    const chars = valueChars.includes(op.sep) ? valueChars : valueChars + op.sep;
+    const content: Node = { t: 'upto', n: total, x: unit(chars) };
+    return op.first === '' ? content : opt(cat(lit(op.first), content));
+  }
   if (!op.named) {
     // first, then the values of the defined variables joined with sep. The separator is a value
     // character for "", "+", "#" and "." (the dot is unreserved); for "/" it is not, so the number
@@ -136,6 +162,15 @@ function expressionNode(expression: string): Node | undefined {
       for (let i = 1; i < specs.length; i++) rest = opt(cat(lit('/'), value, rest));
     }
     return opt(cat(lit('/'), value, rest));
+  }
+  if (bounded) {
+    // Each name with its own bound; at most one item per variable.
+    const items = specs.map((s) => {
+      const limited: Node = { t: 'upto', n: s.maxLength!, x: unit(valueChars) };
+      return op.ifemp === '=' ? cat(lit(s.name), lit('='), limited) : cat(lit(s.name), opt(cat(lit('='), limited)));
+    });
+    const item = alt(...items);
+    return opt(cat(lit(op.first), item, { t: 'upto', n: specs.length - 1, x: cat(lit(op.sep), item) }));
   }
   const names: Node[] = specs.map((s) => lit(s.name));
   if (anyExplode) names.push(plus(unit(UNRESERVED))); // keys of an exploded associative array
@@ -187,6 +222,7 @@ class NfaBuilder {
   out2: number[] = [];
 
   add(kind: number, code = 0, cls: CharClass | null = null): number {
+    if (this.kind.length >= MAX_TEMPLATE_STATES) throw new TemplateTooComplex();
     this.kind.push(kind);
     this.code.push(code);
     this.cls.push(cls);
@@ -237,6 +273,17 @@ class NfaBuilder {
         this.out2[s] = next;
         return s;
       }
+      case 'upto': {
+        // Nested: each repetition either continues to the next one or leaves (built iteratively).
+        let state = next;
+        for (let i = 0; i < node.n; i++) {
+          const s = this.add(KIND_SPLIT);
+          this.out1[s] = this.compile(node.x, state);
+          this.out2[s] = next;
+          state = s;
+        }
+        return state;
+      }
       case 'star': {
         const s = this.add(KIND_SPLIT);
         this.out1[s] = this.compile(node.x, s);
@@ -247,57 +294,93 @@ class NfaBuilder {
   }
 }
 
-/** Upper bound on the size of a compiled template, to keep matching cheap. */
+/** Longest template compiled, to keep matching cheap. */
 export const MAX_TEMPLATE_LENGTH = 4096;
+/** Most NFA states of one compiled template (a prefix modifier unrolls into states). */
+export const MAX_TEMPLATE_STATES = 16_384;
+
+class TemplateTooComplex extends Error {}
+
+// Scratch space shared by every matcher: matching is synchronous, so one set suffices, and a
+// compiled template keeps only its own (small) tables.
+let scratchCurrent = new Int32Array(64);
+let scratchNext = new Int32Array(64);
+let scratchMark = new Uint32Array(64);
+let scratchStack = new Int32Array(130);
+let generation = 0;
+
+function ensureScratch(states: number): void {
+  if (scratchCurrent.length >= states) return;
+  const size = Math.max(states, scratchCurrent.length * 2);
+  scratchCurrent = new Int32Array(size);
+  scratchNext = new Int32Array(size);
+  scratchMark = new Uint32Array(size);
+  scratchStack = new Int32Array(size * 2 + 2);
+  generation = 0;
+}
+
+function nextGeneration(): number {
+  generation++;
+  if (generation === 0xffffffff) {
+    scratchMark.fill(0);
+    generation = 1;
+  }
+  return generation;
+}
 
 export class UriTemplateMatcher {
   private readonly kind: Uint8Array;
   private readonly code: Uint16Array;
-  private readonly cls: (CharClass | null)[];
+  /** Index into `classes` of each class state. */
+  private readonly cls: Uint8Array;
+  private readonly classes: CharClass[];
   private readonly out1: Int32Array;
   private readonly out2: Int32Array;
   private readonly start: number;
-  // Scratch space reused by every match (matching is synchronous).
-  private current: Int32Array;
-  private nextList: Int32Array;
-  private readonly mark: Uint32Array;
-  private generation = 0;
-  private readonly stack: Int32Array;
 
-  private constructor(root: Node) {
-    const b = new NfaBuilder();
-    const accept = b.add(KIND_MATCH);
-    const start = b.compile(root, accept);
-    const n = b.kind.length;
+  private constructor(b: NfaBuilder, start: number) {
     this.kind = Uint8Array.from(b.kind);
     this.code = Uint16Array.from(b.code);
-    this.cls = b.cls;
+    this.classes = [...new Set(b.cls.filter((c): c is CharClass => c !== null))];
+    this.cls = Uint8Array.from(b.cls, (c) => (c ? this.classes.indexOf(c) : 0));
     this.out1 = Int32Array.from(b.out1);
     this.out2 = Int32Array.from(b.out2);
     this.start = start;
-    this.current = new Int32Array(n);
-    this.nextList = new Int32Array(n);
-    this.mark = new Uint32Array(n);
-    this.stack = new Int32Array(n * 2 + 2);
   }
 
-  /** Compiles a template; undefined when the string is not a valid URI template (or too long). */
+  /** Number of NFA states: what the template costs to keep and to match against. */
+  get size(): number {
+    return this.kind.length;
+  }
+
+  /**
+   * Compiles a template; undefined when the string is not a valid URI template, is longer than
+   * `MAX_TEMPLATE_LENGTH`, or compiles to more than `MAX_TEMPLATE_STATES` states.
+   */
   static compile(template: string): UriTemplateMatcher | undefined {
     if (template.length > MAX_TEMPLATE_LENGTH) return undefined;
     const root = parseTemplate(template);
-    return root ? new UriTemplateMatcher(root) : undefined;
+    if (!root) return undefined;
+    const b = new NfaBuilder();
+    try {
+      const accept = b.add(KIND_MATCH);
+      return new UriTemplateMatcher(b, b.compile(root, accept));
+    } catch (error) {
+      if (error instanceof TemplateTooComplex) return undefined;
+      throw error;
+    }
   }
 
   /** Adds the epsilon closure of `state` to `list` (returns the new length). */
-  private addState(list: Int32Array, length: number, state: number): number {
-    const stack = this.stack;
-    const gen = this.generation;
+  private addState(list: Int32Array, length: number, state: number, gen: number): number {
+    const stack = scratchStack;
+    const mark = scratchMark;
     let top = 0;
     stack[top++] = state;
     while (top > 0) {
       const s = stack[--top];
-      if (s < 0 || this.mark[s] === gen) continue;
-      this.mark[s] = gen;
+      if (s < 0 || mark[s] === gen) continue;
+      mark[s] = gen;
       if (this.kind[s] === KIND_SPLIT) {
         stack[top++] = this.out2[s];
         stack[top++] = this.out1[s];
@@ -308,22 +391,24 @@ export class UriTemplateMatcher {
     return length;
   }
 
-  private nextGeneration(): void {
-    this.generation++;
-    if (this.generation === 0xffffffff) {
-      this.mark.fill(0);
-      this.generation = 1;
-    }
-  }
-
   matches(input: string): boolean {
-    let current = this.current;
-    let next = this.nextList;
-    this.nextGeneration();
-    let length = this.addState(current, 0, this.start);
+    ensureScratch(this.kind.length);
+    let current = scratchCurrent;
+    let next = scratchNext;
+    let length = this.addState(current, 0, this.start, nextGeneration());
     for (let i = 0; i < input.length && length > 0; i++) {
       const c = input.charCodeAt(i);
-      this.nextGeneration();
+      if (length === 1 && this.kind[current[0]] === KIND_CHAR) {
+        // Fast path through literal text: one active state, no epsilon moves to follow.
+        const s = current[0];
+        if (this.code[s] !== c) return false;
+        const to = this.kind[this.out1[s]];
+        if (to === KIND_CHAR || to === KIND_MATCH) {
+          current[0] = this.out1[s];
+          continue;
+        }
+      }
+      const gen = nextGeneration();
       let nextLength = 0;
       for (let k = 0; k < length; k++) {
         const s = current[k];
@@ -331,10 +416,10 @@ export class UriTemplateMatcher {
         let ok = false;
         if (kind === KIND_CHAR) ok = this.code[s] === c;
         else if (kind === KIND_CLASS) {
-          const cc = this.cls[s]!;
+          const cc = this.classes[this.cls[s]];
           ok = c < 128 ? cc.ascii[c] === 1 : cc.nonAscii;
         }
-        if (ok) nextLength = this.addState(next, nextLength, this.out1[s]);
+        if (ok) nextLength = this.addState(next, nextLength, this.out1[s], gen);
       }
       const swap = current;
       current = next;

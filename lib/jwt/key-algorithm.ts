@@ -33,3 +33,16 @@ export function keyMismatch(key: KeyObject, algorithm: string): string | undefin
   }
   return undefined;
 }
+
+/** Smallest HMAC key per algorithm, in bytes: the size of the hash output (RFC 7518 section 3.2). */
+const HMAC_MIN_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
+
+/**
+ * Why a shared secret of `bytes` bytes is too weak for an HMAC algorithm, or undefined when it is
+ * long enough. A short secret can be brute-forced from any token signed with it.
+ */
+export function hmacKeyWeakness(bytes: number, algorithm: string): string | undefined {
+  const min = HMAC_MIN_BYTES[algorithm];
+  if (min === undefined || bytes >= min) return undefined;
+  return `${algorithm} needs a secret of at least ${min} bytes (${min * 8} bits), got ${bytes}`;
+}

@@ -5,6 +5,7 @@ import type { EntityManager, EventSubscriber, FlushEventArgs, TransactionEventAr
 import { MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
 import { MercureOutbox } from '../outbox/mercure-outbox';
 import { outboxRowOf } from '../outbox/outbox-rows';
+import type { OutboxRow } from '../outbox/outbox-store';
 import { HubRegistry } from '../publisher/hub-registry';
 import type { EntityChangeKind } from '../resource/api-resource.options';
 import { IriConverter } from '../resource/iri-converter';
@@ -70,8 +71,8 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   private readonly implicitFlushes = new WeakSet<UnitOfWork>();
   /** Units of work whose implicit transaction wrote its updates to the outbox (afterFlush has nothing left to do). */
   private readonly outboxFlushes = new WeakSet<UnitOfWork>();
-  /** Transactions that wrote outbox rows: their commit wakes the relay. */
-  private readonly outboxCommits = new WeakSet<object>();
+  /** The outbox rows each transaction wrote: its commit hands them to the relay. */
+  private readonly outboxCommits = new WeakMap<object, OutboxRow[]>();
   private warnedNoImplicitTransaction = false;
   private active = false;
   private stopHooks?: () => void;
@@ -315,8 +316,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     }
     const now = Date.now();
     const rows = updates.map((update) => outboxRowOf(update.hub ?? this.hubs.defaultName, update.toUpdate(), now));
-    await this.outbox.write(rows, ctx);
-    this.outboxCommits.add(ctx);
+    this.outboxCommits.set(ctx, await this.outbox.write(rows, ctx));
   }
 
   private async writeOutsideTransaction(updates: ResourceUpdate[]): Promise<void> {
@@ -331,8 +331,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
       );
     }
     const now = Date.now();
-    await this.outbox.write(updates.map((update) => outboxRowOf(update.hub ?? this.hubs.defaultName, update.toUpdate(), now)), undefined);
-    this.outbox.wake();
+    this.outbox.adopt(await this.outbox.write(updates.map((update) => outboxRowOf(update.hub ?? this.hubs.defaultName, update.toUpdate(), now)), undefined));
   }
 
   async afterTransactionCommit(args: TransactionEventArgs): Promise<void> {
@@ -347,9 +346,10 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     }
     if (this.outbox.enabled) {
       this.transactions.take(ctx); // already in the outbox, committed with the changes
-      if (this.outboxCommits.has(ctx)) {
+      const rows = this.outboxCommits.get(ctx);
+      if (rows) {
         this.outboxCommits.delete(ctx);
-        this.outbox.wake();
+        this.outbox.adopt(rows);
       }
       return;
     }

@@ -9,7 +9,7 @@ import type { Update } from '../publisher/update';
 import { MercureOutboxEntry } from './mercure-outbox.entity';
 import { outboxRowOf } from './outbox-rows';
 import { OutboxRelay } from './outbox-relay';
-import { OutboxStore, type FailedOutboxRow } from './outbox-store';
+import { OutboxStore, type FailedOutboxRow, type NewOutboxRow, type OutboxRow } from './outbox-store';
 
 /** How far behind the relay is. */
 export interface MercureOutboxStats {
@@ -82,22 +82,37 @@ export class MercureOutbox implements OnModuleInit, OnApplicationBootstrap, Befo
   async add(updates: readonly Update[], ctx?: unknown, hub = this.hubs.defaultName): Promise<void> {
     this.hubs.get(hub); // an unknown hub fails here, not in the relay
     const now = Date.now();
-    await this.write(updates.map((update) => outboxRowOf(hub, update, now)), ctx);
-    if (!ctx) this.wake();
-  }
-
-  /** @internal The listener's way in: rows of one transaction. */
-  async write(rows: Parameters<OutboxStore['insert']>[0], ctx: unknown): Promise<void> {
-    const store = this.requireStore();
+    const rows = updates.map((update) => outboxRowOf(hub, update, now));
+    // Unleased: written in the caller's transaction, whose commit this service does not see.
     if (ctx) {
-      await store.insert(rows, ctx);
+      await this.requireStore().insert(rows, ctx);
     } else {
-      const connection = this.orm.em.getConnection('write') as unknown as { transactional<T>(cb: (trx: unknown) => Promise<T>): Promise<T> };
-      await connection.transactional((trx) => store.insert(rows, trx));
+      this.adopt(await this.write(rows, undefined));
     }
   }
 
-  /** @internal Called after a commit that wrote rows: deliver them now rather than at the next sweep. */
+  /**
+   * @internal The listener's way in: the rows of one transaction (`ctx`; without one, a transaction
+   * of their own), leased to this process's relay. Once the transaction committed, hand them to
+   * `adopt()`; if it rolls back they are gone.
+   */
+  async write(rows: readonly NewOutboxRow[], ctx: unknown): Promise<OutboxRow[]> {
+    const store = this.requireStore();
+    // A stopped relay would never deliver them: leave them free for another instance or the next start.
+    const lease = this.relay?.takesNewRows ? { owner: this.relay.owner, until: Date.now() + this.options.delivery.outbox.leaseDuration } : undefined;
+    if (ctx) {
+      return store.insert(rows, ctx, lease);
+    }
+    const connection = this.orm.em.getConnection('write') as unknown as { transactional<T>(cb: (trx: unknown) => Promise<T>): Promise<T> };
+    return connection.transactional((trx) => store.insert(rows, trx, lease));
+  }
+
+  /** @internal After the commit that wrote them: the relay delivers the rows at once. */
+  adopt(rows: readonly OutboxRow[]): void {
+    this.relay?.adopt(rows);
+  }
+
+  /** @internal Rows may be waiting (another instance's, a retry): look now rather than at the next sweep. */
   wake(): void {
     this.relay?.wake();
   }

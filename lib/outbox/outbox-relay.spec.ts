@@ -136,6 +136,34 @@ function defineRelaySpecs(database: () => MercureTestContextOptions): void {
     expect(field(hub.requests[0], 'id')[0]).toBe(claimed[0].updateId);
   });
 
+  it('holds a row it wrote behind an earlier row of its topic that another relay holds', async () => {
+    await start();
+    const em = ctx.orm.em.fork();
+    const book = em.create(Book, { title: 'v1' });
+    await em.flush();
+    await ctx.drain();
+    const topic = hub.requests[0] && field(hub.requests[0], 'topic')[0];
+    const store = new OutboxStore(ctx.orm);
+    // Another instance wrote an update of this book just before and is still delivering it.
+    const connection = ctx.orm.em.getConnection() as unknown as { transactional<T>(cb: (trx: unknown) => Promise<T>): Promise<T> };
+    const [theirs] = await connection.transactional((trx) =>
+      store.insert(
+        [{ hub: 'default', topics: [topic], data: '{"title":"theirs"}', private: false, updateId: 'urn:uuid:theirs', orderingKey: topic, createdAt: Date.now() }],
+        trx,
+        { owner: 'other-instance', until: Date.now() + 60_000 },
+      ),
+    );
+    book.title = 'v2';
+    await em.flush();
+    await new Promise((resolve) => setTimeout(resolve, 500)); // adopted, checked, swept twice
+    expect(titlesOn(`/books/${book.id}`)).toEqual(['v1']);
+    expect(await ctx.outbox.stats()).toMatchObject({ pending: 2 });
+
+    await store.delete([theirs.id]); // the other instance delivered it
+    await until(() => titlesOn(`/books/${book.id}`).length === 2);
+    expect(titlesOn(`/books/${book.id}`)).toEqual(['v1', 'v2']);
+  });
+
   it('never leases rows of one topic to two relays at once', async () => {
     await start();
     await ctx.outbox.beforeApplicationShutdown();

@@ -47,6 +47,13 @@ export class OutboxRelay {
   private readonly idleWaiters = new Set<() => void>();
   private readonly slots: Semaphore;
   private held = 0;
+  /** Ids of the rows held, for renewing exactly their leases. */
+  private readonly heldIds = new Set<number>();
+  /** Rows written by this process, committed, waiting for the order check of `adopt()`. */
+  private adopted: OutboxRow[] = [];
+  private adopting = false;
+  /** Rows whose delivery `stop()` cut short (counted for its log line). */
+  private abandoned = 0;
   private sending = 0;
   private claiming = false;
   private again = false;
@@ -69,6 +76,11 @@ export class OutboxRelay {
     this.slots = new Semaphore(options.concurrency);
   }
 
+  /** Whether rows written now may be leased to this relay (it runs and is not stopping). */
+  get takesNewRows(): boolean {
+    return !this.stopped && !this.stopping;
+  }
+
   /** Rows claimed by this process and not yet delivered, refused or released. */
   get inFlight(): number {
     return this.held;
@@ -86,6 +98,50 @@ export class OutboxRelay {
     this.wake();
   }
 
+  /**
+   * Takes rows this process wrote, already leased to it (`OutboxStore.insert`), right after
+   * their commit: no claim needed. One query per batch checks that no other relay holds an
+   * earlier row of the same topic; rows behind one are released to wait their turn through
+   * `claim`. Beyond what the relay may hold, rows are released too (the sweep gets them later).
+   */
+  adopt(rows: readonly OutboxRow[]): void {
+    if (this.stopping || rows.length === 0) return;
+    this.adopted.push(...rows);
+    if (!this.adopting) {
+      this.adopting = true;
+      setImmediate(() => void this.adoptPending());
+    }
+  }
+
+  private async adoptPending(): Promise<void> {
+    while (this.adopted.length > 0 && !this.stopping) {
+      const rows = this.adopted.splice(0, 500);
+      const first = new Map<string, number>();
+      for (const row of rows) if (!first.has(row.orderingKey)) first.set(row.orderingKey, row.id);
+      let blocked: Set<string>;
+      try {
+        blocked = await this.store.keysWithEarlierRows(this.owner, Date.now(), first);
+      } catch (error) {
+        this.logger.warn(`Could not check the order of new Mercure outbox rows; the sweep delivers them: ${messageOf(error)}`);
+        await this.store.release(this.owner, rows.map((row) => row.id)).catch(() => undefined);
+        continue;
+      }
+      const room = this.options.batchSize * 10 - this.held;
+      const deliverable = rows.filter((row) => !blocked.has(row.orderingKey)).slice(0, Math.max(0, room));
+      const taken = new Set(deliverable);
+      const released = rows.filter((row) => !taken.has(row));
+      for (const row of deliverable) this.schedule(row);
+      if (released.length > 0) {
+        await this.store.release(this.owner, released.map((row) => row.id)).catch((error) =>
+          this.logger.warn(`Could not release Mercure outbox leases (they expire by themselves): ${messageOf(error)}`),
+        );
+        this.wake();
+      }
+    }
+    this.adopting = false;
+    this.notifyIdle();
+  }
+
   /** Looks for rows now (coalesced: one claim query at a time). */
   wake(): void {
     if (this.stopping) return;
@@ -99,7 +155,7 @@ export class OutboxRelay {
 
   /** Resolves once nothing is held (for tests and benchmarks); `false` on timeout. */
   whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.held === 0 && !this.claiming && this.deletions.length === 0 && !this.deleting) return Promise.resolve(true);
+    if (this.isIdle()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = (ok: boolean) => {
         clearTimeout(timer);
@@ -122,7 +178,7 @@ export class OutboxRelay {
     this.stopping = true;
     this.timers.forEach(clearInterval);
     const deadline = Date.now() + timeoutMs;
-    while ((this.held > 0 || this.claiming) && Date.now() < deadline) {
+    while ((this.held > 0 || this.claiming || this.adopting) && Date.now() < deadline) {
       await delay(10);
     }
     this.stopped = true;
@@ -136,8 +192,10 @@ export class OutboxRelay {
     } catch (error) {
       this.logger.warn(`Could not release the Mercure outbox leases at shutdown (they expire by themselves): ${messageOf(error)}`);
     }
-    if (this.held > 0) {
-      this.logger.log(`${this.held} Mercure outbox row(s) left undelivered at shutdown, for the next start or another instance`);
+    // Rows whose delivery was cut short have left `held` by now (their chains ended): count both.
+    const left = this.abandoned + this.held;
+    if (left > 0) {
+      this.logger.log(`${left} Mercure outbox row(s) left undelivered at shutdown, for the next start or another instance`);
     }
   }
 
@@ -171,6 +229,7 @@ export class OutboxRelay {
 
   private schedule(row: OutboxRow): void {
     this.held++;
+    this.heldIds.add(row.id);
     const previous = this.chains.get(row.orderingKey);
     const next = (previous ? previous.then(() => this.deliver(row)) : this.deliver(row)).catch((error) =>
       this.logger.error(`Mercure outbox row ${row.id} stopped unexpectedly: ${messageOf(error)}`),
@@ -179,6 +238,7 @@ export class OutboxRelay {
     void next.then(() => {
       if (this.chains.get(row.orderingKey) === next) this.chains.delete(row.orderingKey);
       this.held--;
+      this.heldIds.delete(row.id);
       if (this.moreWaiting && this.held < this.options.batchSize * 5) this.wake();
       this.notifyIdle();
     });
@@ -191,7 +251,7 @@ export class OutboxRelay {
       await this.slots.acquire();
       if (this.stopped) {
         this.slots.release();
-        return;
+        break;
       }
       this.sending++;
       let error: unknown;
@@ -217,6 +277,7 @@ export class OutboxRelay {
       incidents.failed(reason);
       await this.sleep(this.backoff(attempt, (error as HubDeliveryError)?.retryAfter));
     }
+    this.abandoned++;
   }
 
   private incidentsOf(hub: string): DeliveryIncidents {
@@ -253,7 +314,7 @@ export class OutboxRelay {
   private async renew(): Promise<void> {
     if (this.held === 0 || this.stopped) return;
     try {
-      await this.store.renew(this.owner, Date.now() + this.options.leaseDuration);
+      await this.store.renew(this.owner, [...this.heldIds], Date.now() + this.options.leaseDuration);
     } catch (error) {
       this.logger.warn(`Could not renew the Mercure outbox leases: ${messageOf(error)}`);
     }
@@ -276,8 +337,12 @@ export class OutboxRelay {
     });
   }
 
+  private isIdle(): boolean {
+    return this.held === 0 && !this.claiming && !this.adopting && this.deletions.length === 0 && !this.deleting;
+  }
+
   private notifyIdle(): void {
-    if (this.held === 0 && !this.claiming && this.deletions.length === 0 && !this.deleting) {
+    if (this.isIdle()) {
       for (const waiter of [...this.idleWaiters]) waiter();
     }
   }

@@ -71,18 +71,45 @@ export class OutboxStore {
     }
   }
 
-  /** Writes rows in the transaction `ctx`, in one statement per 500 rows. */
-  async insert(rows: readonly NewOutboxRow[], ctx: unknown): Promise<void> {
+  /**
+   * Writes rows in the transaction `ctx`, in one statement per 500 rows, already leased to
+   * `lease.owner`: the relay of the process that wrote them delivers them right after the commit
+   * without claiming them (`OutboxRelay.adopt`). Returns them with their ids.
+   */
+  async insert(rows: readonly NewOutboxRow[], ctx: unknown, lease?: { owner: string; until: number }): Promise<OutboxRow[]> {
+    const written: OutboxRow[] = [];
+    const columns = [...INSERT_COLUMNS, 'lease_owner', 'lease_until'];
+    const values = `(${columns.map(() => '?').join(', ')})`;
     for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
       const chunk = rows.slice(start, start + INSERT_CHUNK);
       const params: unknown[] = [];
       for (const row of chunk) {
         params.push(row.hub, JSON.stringify(row.topics), row.data, this.bool(row.private), row.updateId, row.type ?? null, row.retry ?? null, row.orderingKey, row.createdAt, 0);
+        params.push(lease?.owner ?? null, lease?.until ?? null);
       }
-      const values = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
-      const sql = `insert into ${this.table} (${INSERT_COLUMNS.join(', ')}) values ${chunk.map(() => values).join(', ')}`;
-      await this.connection.execute(sql, params, 'run', ctx);
+      const sql = `insert into ${this.table} (${columns.join(', ')}) values ${chunk.map(() => values).join(', ')} returning id`;
+      const result = await this.connection.execute<Record<string, unknown>[]>(sql, params, 'all', ctx);
+      // Ids follow the order of the VALUES (one statement, one sequence): sorted, they pair up.
+      const ids = result.map((r) => Number(r.id)).sort((a, b) => a - b);
+      chunk.forEach((row, i) => written.push({ ...row, id: ids[i], attempts: 0 }));
     }
+    return written;
+  }
+
+  /**
+   * Of `keys`, those with a row that someone else may still deliver (unleased, leased by another
+   * relay, or an expired lease) older than `before[key]`: a row adopted on such a key must wait
+   * its turn through `claim`.
+   */
+  async keysWithEarlierRows(owner: string, now: number, before: ReadonlyMap<string, number>): Promise<Set<string>> {
+    const keys = [...before.keys()];
+    const rows = await this.connection.execute<Record<string, unknown>[]>(
+      `select ordering_key, min(id) as first from ${this.table} where failed_at is null and ordering_key in (${keys.map(() => '?').join(', ')}) ` +
+        `and (lease_owner is null or lease_owner <> ? or lease_until < ?) group by ordering_key`,
+      [...keys, owner, now],
+      'all',
+    );
+    return new Set(rows.filter((r) => Number(r.first) < before.get(String(r.ordering_key))!).map((r) => String(r.ordering_key)));
   }
 
   /**
@@ -111,14 +138,25 @@ export class OutboxStore {
     return rows.map(toRow).sort((a, b) => a.id - b.id);
   }
 
-  /** Extends the leases `owner` holds (while the hub is slow or down). */
-  async renew(owner: string, leaseUntil: number): Promise<void> {
-    await this.connection.execute(`update ${this.table} set lease_until = ? where lease_owner = ? and failed_at is null`, [leaseUntil, owner], 'run');
+  /** Extends the leases of the rows `owner` is delivering (while the hub is slow or down). */
+  async renew(owner: string, ids: readonly number[], leaseUntil: number): Promise<void> {
+    for (let start = 0; start < ids.length; start += INSERT_CHUNK) {
+      const chunk = ids.slice(start, start + INSERT_CHUNK);
+      await this.connection.execute(
+        `update ${this.table} set lease_until = ? where lease_owner = ? and id in (${chunk.map(() => '?').join(', ')})`,
+        [leaseUntil, owner, ...chunk],
+        'run',
+      );
+    }
   }
 
-  /** Gives back the leases of rows `owner` did not deliver (at shutdown), for another relay or the next start. */
-  async release(owner: string): Promise<void> {
-    await this.connection.execute(`update ${this.table} set lease_owner = null, lease_until = null where lease_owner = ?`, [owner], 'run');
+  /** Gives back the leases of rows `owner` did not deliver (all, or those ids), for another relay or the next start. */
+  async release(owner: string, ids?: readonly number[]): Promise<void> {
+    await this.connection.execute(
+      `update ${this.table} set lease_owner = null, lease_until = null where lease_owner = ?${this.idFilter(ids)}`,
+      [owner, ...(ids ?? [])],
+      'run',
+    );
   }
 
   async delete(ids: readonly number[]): Promise<void> {

@@ -51,6 +51,9 @@ describe('IriConverter', () => {
 
   it('parses relative IRIs and absolute ones under the base URL', () => {
     expect(iris.getResourceFromIri('/books/1')).toMatchObject({ entityClass: Book, id: 1 });
+    expect(iris.getResourceFromIri(`/books/${'9'.repeat(400)}`)).toBeUndefined();
+    expect(iris.getResourceFromIri('/books/9007199254740993')).toBeUndefined(); // past the safe integers
+    expect(iris.getResourceFromIri('/books/9007199254740991')).toMatchObject({ id: 9007199254740991 });
     expect(iris.getResourceFromIri(`${BASE_URL}/books/42`)).toMatchObject({ entityClass: Book, id: 42 });
     expect(iris.getResourceFromIri('/animals/3')).toMatchObject({ id: 3 });
     expect(iris.getResourceFromIri('/cats/3')?.entityClass).toBe(Cat);

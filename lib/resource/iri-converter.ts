@@ -205,7 +205,10 @@ function parseValue(prop: EntityProperty | undefined, raw: string): string | num
     target = target.targetMeta.properties[target.targetMeta.primaryKeys[0] as never];
   }
   if (target?.runtimeType === 'number') {
-    return /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : undefined;
+    if (!/^-?\d+(\.\d+)?$/.test(raw)) return undefined;
+    const value = Number(raw);
+    // `/books/999...9` must not become Infinity (or a rounded id) in a query.
+    return raw.includes('.') ? (Number.isFinite(value) ? value : undefined) : Number.isSafeInteger(value) ? value : undefined;
   }
   return raw;
 }

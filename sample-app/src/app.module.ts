@@ -3,6 +3,7 @@ import { dirname } from 'path';
 import { MikroOrmModule, MikroOrmModuleSyncOptions } from '@mikro-orm/nestjs';
 import { DynamicModule, Module } from '@nestjs/common';
 import { MercureHubModule, MercureModule, MercureOutboxSchema } from 'nestjs-mercure';
+import { AuthModule } from './auth/auth.module';
 import { Book } from './books/book.entity';
 import { ReflectMetadataProvider } from './orm';
 import { BooksController } from './books/books.controller';
@@ -10,11 +11,13 @@ import { PageController } from './page/page.controller';
 import type { SampleAppConfig } from './config';
 import { Review } from './reviews/review.entity';
 import { ReviewsController } from './reviews/reviews.controller';
+import { Note } from './notes/note.entity';
+import { NotesController } from './notes/notes.controller';
 import { SchemaInitializer } from './schema.initializer';
 
 function ormOptions(config: SampleAppConfig): MikroOrmModuleSyncOptions {
   // The outbox table is created with the others (ensureSchema); a real app would use a migration.
-  const common = { entities: [Book, Review, MercureOutboxSchema], metadataProvider: ReflectMetadataProvider, allowGlobalContext: false, debug: false };
+  const common = { entities: [Book, Review, Note, MercureOutboxSchema], metadataProvider: ReflectMetadataProvider, allowGlobalContext: false, debug: false };
   if (config.databaseUrl) {
     // Loaded lazily so that a SQLite-only install never needs the PostgreSQL driver.
     const { PostgreSqlDriver } = require('@mikro-orm/postgresql');
@@ -53,8 +56,9 @@ export class AppModule {
               }),
             ]
           : []),
+        AuthModule.forRoot(config),
       ],
-      controllers: [BooksController, ReviewsController, PageController],
+      controllers: [BooksController, ReviewsController, NotesController, PageController],
       providers: [SchemaInitializer],
     };
   }

@@ -12,6 +12,8 @@ export interface SampleAppConfig {
   mercureJwtToken?: string;
   /** `outbox` (default): updates go through the transactional outbox; `memory`: the in-process queue. */
   mercureDelivery: 'outbox' | 'memory';
+  /** Seconds a subscriber token (the `mercureAuthorization` cookie) lasts; pages renew it before. */
+  subscriberTokenLifetime: number;
 }
 
 export const DEV_JWT_SECRET = '!ChangeThisMercureHubJWTSecretKey!';
@@ -45,5 +47,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleAppConfi
     mercureJwtSecret: value(env, 'MERCURE_JWT_SECRET') ?? DEV_JWT_SECRET,
     mercureJwtToken: value(env, 'MERCURE_JWT_TOKEN'),
     mercureDelivery: delivery,
+    subscriberTokenLifetime: positiveInteger(env, 'SUBSCRIBER_TOKEN_LIFETIME', 3600),
   };
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^[1-9]\d{0,8}$/.test(raw)) throw new Error(`${name} must be a positive integer (seconds), got "${raw}"`);
+  return Number(raw);
 }

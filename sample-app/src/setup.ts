@@ -2,16 +2,19 @@ import { INestApplication, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { HubRegistry } from 'nestjs-mercure';
+import { rejectDeepJson } from './common/json-depth';
 
 const JSON_TYPES = ['application/json', 'application/merge-patch+json', 'application/ld+json'];
-const RESOURCE_PATHS = ['/books', '/reviews'];
+const RESOURCE_PATHS = ['/books', '/reviews', '/notes', '/login', '/logout'];
 
 /** What `main.ts` and the e2e tests both apply to the app, so tests run the app users run. */
 export function configureApp(app: INestApplication): INestApplication {
   const express = app as NestExpressApplication;
-  express.use(RESOURCE_PATHS, resourceGate(app.get(HubRegistry).get().subscribeUrl));
+  express.use(advertiseHub(app.get(HubRegistry).get().subscribeUrl));
+  express.use(RESOURCE_PATHS, resourceGate());
   // PATCH accepts JSON merge patch (RFC 7396) as well as plain JSON.
   express.useBodyParser('json', { type: JSON_TYPES });
+  express.use(rejectDeepJson);
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, transform: true, forbidUnknownValues: true, stopAtFirstError: false }),
   );
@@ -21,14 +24,20 @@ export function configureApp(app: INestApplication): INestApplication {
 }
 
 /**
- * Runs before the body parser: the discovery header also goes on the 400s that the parser and
- * Express answer by themselves (malformed JSON, bad URL encoding), which the library's
- * interceptor never sees; and a body in a type we do not read is refused with 415 rather than
- * ignored.
+ * Runs before everything: the discovery header also goes on the answers the library's interceptor
+ * never sees (no route: 404; the 400s of the body parser and Express: malformed JSON, bad URL
+ * encoding), since discovery 'all' means every response.
  */
-function resourceGate(hubUrl: string | undefined) {
-  return (req: Request, res: Response, next: NextFunction) => {
+function advertiseHub(hubUrl: string | undefined) {
+  return (_req: Request, res: Response, next: NextFunction) => {
     if (hubUrl) res.append('Link', `<${hubUrl}>; rel="mercure"`);
+    next();
+  };
+}
+
+/** A body in a type we do not read is refused with 415 rather than ignored. */
+function resourceGate() {
+  return (req: Request, res: Response, next: NextFunction) => {
     const type = req.headers['content-type']?.split(';')[0].trim().toLowerCase();
     if ((req.method === 'POST' || req.method === 'PATCH') && type && !JSON_TYPES.includes(type)) {
       res.status(415).json({

@@ -5,6 +5,7 @@ import type { NestApplicationOptions } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { SignJWT } from 'jose';
 import { MercureHub } from '../../lib/hub/mercure-hub';
+import type { MercureHubLogger } from '../../lib/hub/hub-logger';
 import { MercureHubModule } from '../../lib/hub/mercure-hub.module';
 import type { MercureHubModuleOptions } from '../../lib/hub/mercure-hub.options';
 
@@ -148,8 +149,8 @@ export interface BareHub {
 }
 
 /** The framework-free hub on a bare node:http server. */
-export async function startBareHub(options: MercureHubModuleOptions): Promise<BareHub> {
-  const hub = new MercureHub({ ...options, logger: { warn: () => undefined, error: () => undefined } });
+export async function startBareHub(options: MercureHubModuleOptions, logger?: MercureHubLogger): Promise<BareHub> {
+  const hub = new MercureHub({ ...options, logger: logger ?? { warn: () => undefined, error: () => undefined } });
   await hub.start();
   const server = http.createServer(hub.handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -165,4 +166,27 @@ export async function startBareHub(options: MercureHubModuleOptions): Promise<Ba
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A logger that keeps every line, by level. */
+export class RecordingLogger implements MercureHubLogger {
+  readonly lines: { level: 'debug' | 'log' | 'warn' | 'error'; message: string; stack?: string }[] = [];
+  debug(message: string): void {
+    this.lines.push({ level: 'debug', message });
+  }
+  log(message: string): void {
+    this.lines.push({ level: 'log', message });
+  }
+  warn(message: string): void {
+    this.lines.push({ level: 'warn', message });
+  }
+  error(message: string, stack?: string): void {
+    this.lines.push({ level: 'error', message, stack });
+  }
+  at(level: 'debug' | 'log' | 'warn' | 'error'): string[] {
+    return this.lines.filter((l) => l.level === level).map((l) => l.message);
+  }
+  clear(): void {
+    this.lines.length = 0;
+  }
 }

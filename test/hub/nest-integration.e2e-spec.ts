@@ -181,6 +181,11 @@ describe('MercureHubModule in a Nest app', () => {
       ['writeBufferLimit', { anonymous: true, writeBufferLimit: -5 }, /writeBufferLimit/],
       ['transport', { anonymous: true, transport: 'kafka' as never }, /transport/],
       ['transport.url', { anonymous: true, transport: { type: 'redis' as const, url: 'http://nope' } }, /transport\.url/],
+      ['a misspelled option', { anonymous: true, hearbeat: 1000 }, /unknown option `hearbeat`/],
+      ['a misspelled publisherJwt option', { publisherJwt: { key: secret, algo: 'HS256' } }, /unknown option `publisherJwt\.algo`/],
+      ['a misspelled cors option', { anonymous: true, cors: { origin: '*' } }, /unknown option `cors\.origin`/],
+      ['a misspelled transport option', { anonymous: true, transport: { type: 'redis', url: 'redis://x', host: 'y' } }, /unknown option `transport\.host`/],
+      ['maxTemplates', { anonymous: true, maxTemplates: 0 }, /maxTemplates/],
     ])('%s', async (_name, options, message) => {
       const moduleRef = Test.createTestingModule({ imports: [MercureHubModule.forRoot(options as MercureHubModuleOptions)] });
       const error = await moduleRef.compile().catch((e: unknown) => e);

@@ -3,18 +3,32 @@ import { FakeHub, HubRequest, startFakeHub } from './fake-hub';
 
 export type ReceivedPublish = HubRequest;
 
-interface Answer {
+export interface Answer {
   status: number;
   body?: string;
   delayMs?: number;
   /** The answer waits for this promise (a gate the test opens). */
   hold?: Promise<void>;
+  /** Destroys the connection instead of answering (after `delayMs` if set): a hub dropping connections. */
+  drop?: boolean;
+  /** Never answers: the connection stays open until the client gives up (or the sink stops). */
+  stall?: boolean;
 }
-type Responder = (request: ReceivedPublish, index: number) => Answer;
+export type Responder = (request: ReceivedPublish, index: number) => Answer;
+
+/** A hub answering every publish after `ms` (a slow hub). */
+export const slowly = (ms: number): Responder => () => ({ status: 200, delayMs: ms });
+/** A hub cutting every connection before answering. */
+export const dropping: Responder = () => ({ status: 200, drop: true });
+/** A hub that takes publishes and never answers them. */
+export const stalling: Responder = () => ({ status: 200, stall: true });
 
 /**
  * The fake hub of `fake-hub.ts` as the e2e tests use it: answers by status (200 with a fresh
  * `urn:uuid:` id unless told otherwise), keeps the accepted publishes, and lets a test wait for them.
+ * A publish counts as accepted when its 200 goes out on a live connection: one whose client went
+ * away meanwhile (killed, timed out) or that the sink dropped or stalled is not kept, as the client
+ * could not know it was accepted and will send it again. Refusing connections is `stop()`.
  */
 export class HubSink {
   /** Publishes answered 200, in answer order. */
@@ -74,8 +88,16 @@ export class HubSink {
     const index = this.counter++;
     this.lastHeaders = request.headers;
     const answer = this.responder(request, index);
+    let gone = false;
+    res.on('close', () => (gone = !res.writableFinished));
+    if (answer.stall) return;
     if (answer.hold) await answer.hold;
     else if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (answer.drop) {
+      res.socket?.destroy();
+      return;
+    }
+    if (gone) return;
     this.answered++;
     if (answer.status === 200) {
       this.received.push(request);

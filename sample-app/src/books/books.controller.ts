@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/core';
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Res, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
 import { IriConverter, jsonLdCollection, JsonLdResponseInterceptor, JsonLdSerializer } from 'nestjs-mercure';
+import { Note } from '../notes/note.entity';
 import { Review } from '../reviews/review.entity';
 import { parseId } from '../common/parse-id';
 import { Book } from './book.entity';
@@ -47,9 +48,10 @@ export class BooksController {
   @HttpCode(204)
   async remove(@Param('id') id: string): Promise<void> {
     const book = await this.find(id);
-    // Reviews go through the unit of work, not an ON DELETE CASCADE, so that each one publishes its deletion.
+    // Reviews and notes go through the unit of work, not an ON DELETE CASCADE, so that each one publishes its deletion.
     const reviews = await this.em.find(Review, { book });
-    this.em.remove([...reviews, book]);
+    const notes = await this.em.find(Note, { book });
+    this.em.remove([...reviews, ...notes, book]);
     await this.em.flush();
   }
 

@@ -4,8 +4,9 @@ import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { Response } from 'express';
 
 /**
- * `sample-app/public`, found from this file whether it runs from `sample-app/src/page` (ts-jest,
- * ts-node) or from `sample-app/dist/page` (compiled): both sit two levels below `sample-app`.
+ * `public/` two levels above this file: `sample-app/public` when it runs from `sample-app/src/page`
+ * (ts-jest, ts-node); `sample-app/dist/sample-app/public` when built by the Nest CLI, which
+ * copies the files there (the assets of nest-cli.json) beside `sample-app/dist/sample-app/src`.
  */
 export const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
 
@@ -22,7 +23,7 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Serves the live page: three static files, read on each request (they are small). */
+/** Serves the live page: four static files, read on each request (they are small). */
 @Controller()
 export class PageController {
   @Get()
@@ -36,6 +37,12 @@ export class PageController {
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   script(@Res() res: Response): Promise<void> {
     return send(res, 'app.js');
+  }
+
+  @Get('notes.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  notesScript(@Res() res: Response): Promise<void> {
+    return send(res, 'notes.js');
   }
 
   @Get('style.css')

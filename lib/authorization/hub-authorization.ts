@@ -1,0 +1,147 @@
+import type { MercureHubModuleOptions } from '../hub/mercure-hub.options';
+import type { ResolvedHubConfig, ResolvedMercureOptions } from '../mercure-options.resolver';
+import type { MercureJwtSecretOptions } from '../mercure.options';
+import type { HubRegistry } from '../publisher/hub-registry';
+import { cookieScope, CookieScope } from './cookie-scope';
+import { DraftSubscriberProtocol } from './draft-subscriber-protocol';
+import {
+  MercureAuthorizationConfigError,
+  MercureAuthorizationHubOptions,
+  MercureAuthorizationModuleOptions,
+  SubscriberCookieSameSite,
+} from './mercure-authorization.options';
+import { importSigningKey, SigningKey } from './signing-key';
+import type { SubscriberProtocol } from './subscriber-protocol';
+
+const DEFAULT_LIFETIME = 3600;
+const SAME_SITE: readonly SubscriberCookieSameSite[] = ['Strict', 'Lax', 'None'];
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HUB_KEYS = new Set(['key', 'algorithm', 'protocol', 'lifetime', 'cookieName', 'cookieDomain', 'sameSite']);
+
+/** Everything the service needs to authorize subscribers of one hub, checked at start-up. */
+export interface HubAuthorization {
+  name: string;
+  protocol: SubscriberProtocol;
+  lifetime: number;
+  sameSite: SubscriberCookieSameSite;
+  /** An Error when no key was configured for a hub that is not the default one (thrown on use). */
+  key: SigningKey | Error;
+  /** An Error when no cookie set by the API can reach this hub (thrown on use). */
+  scope: CookieScope | Error;
+}
+
+/** The settings of every hub `MercureModule` knows; configuration mistakes throw now. */
+export function resolveHubAuthorizations(
+  options: MercureAuthorizationModuleOptions,
+  mercure: ResolvedMercureOptions,
+  registry: HubRegistry,
+  embedded?: MercureHubModuleOptions,
+): Map<string, HubAuthorization> {
+  if (!options || typeof options !== 'object') throw new MercureAuthorizationConfigError('options must be an object');
+  const { hubs: named = {}, ...defaults } = options;
+  for (const name of Object.keys(named)) {
+    if (!registry.has(name)) {
+      throw new MercureAuthorizationConfigError(`\`hubs.${name}\` names no hub of MercureModule; hubs: ${registry.names().join(', ')}`);
+    }
+  }
+  checkKeys(defaults, '');
+  const result = new Map<string, HubAuthorization>();
+  for (const hub of mercure.hubs) {
+    const own = named[hub.name];
+    const where = own ? `hubs.${hub.name}.` : '';
+    if (own) checkKeys(own, where);
+    const settings: MercureAuthorizationHubOptions = { ...defaults, ...own };
+    const servedInProcess = !hub.publishUrl && !hub.transport && embedded !== undefined;
+    result.set(hub.name, {
+      name: hub.name,
+      protocol: protocolOf(settings, where, servedInProcess ? embedded : undefined),
+      lifetime: lifetimeOf(settings.lifetime, `${where}lifetime`),
+      sameSite: sameSiteOf(settings.sameSite, where),
+      key: keyOf(settings, where, hub, servedInProcess ? embedded : undefined, hub.name === mercure.defaultHub),
+      scope: scopeOf(settings, where, hub, registry, mercure.baseUrl),
+    });
+    const { protocol, scope } = result.get(hub.name)!;
+    if (protocol.requiresSecureCookie && !(scope instanceof Error) && !scope.secure) {
+      throw new MercureAuthorizationConfigError(`hub "${hub.name}": the ${protocol.version} cookie ${protocol.cookieName} needs an https hub`);
+    }
+  }
+  return result;
+}
+
+function checkKeys(options: object, where: string): void {
+  for (const key of Object.keys(options)) {
+    if (!HUB_KEYS.has(key)) {
+      throw new MercureAuthorizationConfigError(`unknown option \`${where}${key}\`; expected one of ${[...HUB_KEYS].join(', ')}`);
+    }
+  }
+}
+
+function protocolOf(settings: MercureAuthorizationHubOptions, where: string, embedded?: MercureHubModuleOptions): SubscriberProtocol {
+  const version = settings.protocol ?? '0.x';
+  if (version !== '0.x') {
+    throw new MercureAuthorizationConfigError(`\`${where}protocol\` must be '0.x' (protocol 1.0 tokens are not supported yet)`);
+  }
+  const cookieName = settings.cookieName ?? embedded?.cookieName;
+  if (cookieName !== undefined && (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))) {
+    throw new MercureAuthorizationConfigError(`\`${where}cookieName\` must be a valid cookie name`);
+  }
+  return new DraftSubscriberProtocol(cookieName);
+}
+
+export function lifetimeOf(value: unknown, option: string, fallback = DEFAULT_LIFETIME): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new MercureAuthorizationConfigError(`\`${option}\` must be a positive integer (seconds)`);
+  }
+  return value;
+}
+
+function sameSiteOf(value: unknown, where: string): SubscriberCookieSameSite {
+  if (value === undefined) return 'Strict';
+  if (!SAME_SITE.includes(value as SubscriberCookieSameSite)) {
+    throw new MercureAuthorizationConfigError(`\`${where}sameSite\` must be one of ${SAME_SITE.join(', ')}`);
+  }
+  return value as SubscriberCookieSameSite;
+}
+
+/** Own key, else the embedded hub's subscriber key, else the secret the publisher signs with. */
+function keyOf(
+  settings: MercureAuthorizationHubOptions,
+  where: string,
+  hub: ResolvedHubConfig,
+  embedded: MercureHubModuleOptions | undefined,
+  isDefault: boolean,
+): SigningKey | Error {
+  if (settings.key !== undefined) {
+    return importSigningKey(settings.key, settings.algorithm ?? 'HS256', `\`${where}key\``);
+  }
+  const hubJwt = embedded && (embedded.subscriberJwt ?? embedded.publisherJwt);
+  if (hubJwt) {
+    const option = embedded.subscriberJwt ? 'subscriberJwt' : 'publisherJwt';
+    return importSigningKey(hubJwt.key, hubJwt.algorithm ?? 'HS256', `MercureHubModule \`${option}.key\` (used to sign subscriber tokens)`);
+  }
+  const jwt = hub.jwt as MercureJwtSecretOptions | undefined;
+  if (jwt && typeof jwt === 'object' && 'secret' in jwt && jwt.secret !== undefined) {
+    return importSigningKey(jwt.secret, jwt.algorithm ?? 'HS256', `MercureModule \`${hub.optionPath}jwt.secret\` (used to sign subscriber tokens)`);
+  }
+  const option = isDefault ? `${where}key` : `hubs.${hub.name}.key`;
+  const missing = new MercureAuthorizationConfigError(`hub "${hub.name}" has no key to sign subscriber tokens: set \`${option}\``);
+  if (isDefault) throw missing;
+  return missing;
+}
+
+function scopeOf(
+  settings: MercureAuthorizationHubOptions,
+  where: string,
+  hub: ResolvedHubConfig,
+  registry: HubRegistry,
+  baseUrl: string,
+): CookieScope | Error {
+  const url = registry.get(hub.name).subscribeUrl;
+  if (!url) return new Error(`Hub "${hub.name}" has no subscribe URL: set its \`subscribeUrl\` in MercureModule`);
+  const scope = cookieScope(url, baseUrl, settings.cookieDomain, where);
+  if (!(scope instanceof Error) && settings.sameSite === 'None' && !scope.secure) {
+    throw new MercureAuthorizationConfigError(`\`${where}sameSite\` None needs an https hub (browsers refuse it without Secure)`);
+  }
+  return scope;
+}

@@ -1,0 +1,81 @@
+import { createPrivateKey, createSecretKey, JsonWebKey, KeyObject } from 'crypto';
+import { hmacKeyWeakness, keyMismatch } from '../jwt/key-algorithm';
+import { MercureAuthorizationConfigError } from './mercure-authorization.options';
+
+const ALGORITHMS = [
+  'HS256', 'HS384', 'HS512',
+  'RS256', 'RS384', 'RS512',
+  'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512',
+  'EdDSA',
+];
+
+/** A key able to sign tokens, with the one algorithm it signs them with. */
+export interface SigningKey {
+  key: KeyObject;
+  algorithm: string;
+}
+
+/**
+ * Checks a key against its algorithm and imports it: a missing, unreadable or too weak key (such
+ * as a short HS256 secret) fails now, at start-up. `where` names the option in errors.
+ */
+export function importSigningKey(
+  raw: string | Uint8Array | KeyObject | JsonWebKey | undefined,
+  algorithm: string,
+  where: string,
+): SigningKey {
+  if (!ALGORITHMS.includes(algorithm)) {
+    throw new MercureAuthorizationConfigError(`${where}: unsupported algorithm ${JSON.stringify(algorithm)}; use one of ${ALGORITHMS.join(', ')}`);
+  }
+  if (raw === undefined || raw === null || raw === '') {
+    throw new MercureAuthorizationConfigError(`${where} is required to sign subscriber tokens`);
+  }
+  const key = algorithm.startsWith('HS') ? secretKey(raw, algorithm, where) : privateKey(raw, algorithm, where);
+  return { key, algorithm };
+}
+
+function secretKey(raw: unknown, algorithm: string, where: string): KeyObject {
+  let key: KeyObject;
+  if (raw instanceof KeyObject) {
+    if (raw.type !== 'secret') {
+      throw new MercureAuthorizationConfigError(`${where}: ${algorithm} needs a shared secret, not a ${raw.type} key`);
+    }
+    key = raw;
+  } else if (typeof raw === 'string') {
+    if (raw.includes('-----BEGIN')) {
+      throw new MercureAuthorizationConfigError(`${where} looks like a PEM key, but ${algorithm} needs a shared secret`);
+    }
+    key = createSecretKey(Buffer.from(raw, 'utf8'));
+  } else if (raw instanceof Uint8Array) {
+    key = createSecretKey(Buffer.from(raw));
+  } else {
+    throw new MercureAuthorizationConfigError(`${where} must be a string, bytes or a secret KeyObject for ${algorithm}`);
+  }
+  const weakness = hmacKeyWeakness(key.symmetricKeySize ?? 0, algorithm);
+  if (weakness) throw new MercureAuthorizationConfigError(`${where} is too weak: ${weakness}`);
+  return key;
+}
+
+function privateKey(raw: unknown, algorithm: string, where: string): KeyObject {
+  let key: KeyObject;
+  try {
+    if (raw instanceof KeyObject) {
+      key = raw;
+    } else if (typeof raw === 'string' || raw instanceof Uint8Array) {
+      key = createPrivateKey(Buffer.from(raw as string));
+    } else {
+      key = createPrivateKey({ key: raw as JsonWebKey, format: 'jwk' });
+    }
+  } catch {
+    throw new MercureAuthorizationConfigError(`${where} must be a private key (PEM, KeyObject or JWK) for ${algorithm}; it could not be read as one`);
+  }
+  if (key.type !== 'private') {
+    throw new MercureAuthorizationConfigError(
+      `${where}: ${algorithm} signs with a private key, not a ${key.type} key (a hub verifying with a public key cannot lend it)`,
+    );
+  }
+  const mismatch = keyMismatch(key, algorithm);
+  if (mismatch) throw new MercureAuthorizationConfigError(`${where}: ${mismatch}`);
+  return key;
+}

@@ -1,0 +1,37 @@
+import type { IncomingMessage } from 'http';
+
+/** What a subscription request asks for, whatever the protocol version spells it. */
+export interface SubscriptionRequest {
+  /** Topic selectors (exact topics, `*`, or URI templates). */
+  readonly selectors: readonly string[];
+  /** Where to resume from (`earliest`: the whole history); undefined for live updates only. */
+  readonly lastEventId?: string;
+}
+
+/** What a verified token allows. */
+export interface HubGrants {
+  /** Selectors of the topics the bearer may publish to. */
+  publish?: readonly string[];
+  /** Selectors of the private topics the bearer may receive. */
+  subscribe?: readonly string[];
+  /** Attached to the bearer's subscriptions. */
+  payload?: unknown;
+  /** `exp`, in seconds since the epoch. */
+  exp?: number;
+}
+
+/**
+ * The version-specific parts of the hub: how a request is read and what a token grants. The rest
+ * of the hub (publish, fan-out, history, CORS, the transports) is the same for every version, so
+ * protocol 1.0 (`match*=` parameters, RFC 9068 access tokens) is one more implementation of this.
+ */
+export interface HubProtocol {
+  /** Reads the selectors and the resume point; throws an `HttpError` (400) when malformed. */
+  readSubscription(req: IncomingMessage, query: URLSearchParams): SubscriptionRequest;
+  /** The query parameter that may carry a token (none: tokens only in the header or the cookie). */
+  readonly tokenQueryParameter?: string;
+  /** The response header that tells a subscriber where its stream starts. */
+  readonly lastEventIdHeader: string;
+  /** What a verified JWT payload grants; throws a `TokenError` when the claims are malformed. */
+  grants(payload: Record<string, unknown>): HubGrants;
+}

@@ -1,0 +1,30 @@
+import { REDIS_TRANSPORT_KEYS, rejectUnknownKeys } from './hub-config';
+import type { MercureHubLogger } from './hub-logger';
+import type { HubTransport } from './hub-transport';
+import { MemoryHubTransport } from './memory-transport';
+import { MercureHubConfigError, MercureHubModuleOptions } from './mercure-hub.options';
+
+/** The transport the `transport` option names: memory (default), Redis, or one given as is. */
+export function createTransport(
+  option: MercureHubModuleOptions['transport'],
+  historySize: number,
+  logger: MercureHubLogger,
+): HubTransport {
+  if (option === undefined || option === 'memory') return new MemoryHubTransport(historySize);
+  if (typeof option === 'object' && option !== null && (option as { type?: unknown }).type === 'redis') {
+    rejectUnknownKeys(option, REDIS_TRANSPORT_KEYS, 'transport.');
+    // Loaded on demand: ioredis is an optional peer dependency.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { RedisHubTransport } = require('./redis-transport') as typeof import('./redis-transport');
+    return new RedisHubTransport({ ...(option as object), historySize, logger } as never);
+  }
+  if (
+    typeof option === 'object' &&
+    option !== null &&
+    typeof (option as HubTransport).start === 'function' &&
+    typeof (option as HubTransport).dispatch === 'function'
+  ) {
+    return option as HubTransport;
+  }
+  throw new MercureHubConfigError(`transport must be 'memory', { type: 'redis', ... } or a HubTransport`);
+}

@@ -1,0 +1,30 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { MercureAuthorizationModule } from 'nestjs-mercure';
+import type { SampleAppConfig } from '../config';
+import { AuthController, LogoutController } from './auth.controller';
+import { SessionCookie } from './session-cookie';
+import { SignedInGuard } from './signed-in.guard';
+
+/** Demo sign-in, the session cookie and the Mercure subscriber cookie. */
+@Global()
+@Module({})
+export class AuthModule {
+  static forRoot(config: SampleAppConfig): DynamicModule {
+    return {
+      module: AuthModule,
+      imports: [
+        MercureAuthorizationModule.forRoot({
+          lifetime: config.subscriberTokenLifetime,
+          // With a ready publisher token there is no secret to borrow: sign with the one the hub verifies.
+          ...(config.mercureJwtToken ? { key: config.mercureJwtSecret } : {}),
+        }),
+      ],
+      controllers: [AuthController, LogoutController],
+      providers: [
+        { provide: SessionCookie, useValue: new SessionCookie(config.mercureJwtSecret, config.publicUrl.startsWith('https:')) },
+        SignedInGuard,
+      ],
+      exports: [SessionCookie, SignedInGuard],
+    };
+  }
+}
