@@ -6,7 +6,7 @@ import { configureApp } from '../sample-app/src/setup';
 
 // The README's way to test an existing AppModule: its MercureModule recording instead of publishing.
 describe('MercureTestingModule overriding MercureModule in a real AppModule', () => {
-  it('records the updates of the real app, parents included, in memory mode whatever MERCURE_DELIVERY says', async () => {
+  it('records the updates of the real app, parents included, in memory mode whatever MERCURE_DELIVERY says; discovery and sign-in unchanged', async () => {
     const config = loadConfig({ SQLITE_PATH: ':memory:', PORT: '0', PUBLIC_URL: 'http://books.test', MERCURE_DELIVERY: 'outbox' });
     const recorder = new UpdateRecorder();
     const moduleRef = await MercureTestingModule.overrideIn(Test.createTestingModule({ imports: [AppModule.forRoot(config)] }), recorder).compile();
@@ -21,6 +21,14 @@ describe('MercureTestingModule overriding MercureModule in a real AppModule', ()
       // The testing module waits for the recording: no polling needed.
       expect(recorder.topics()).toEqual(['http://books.test/books/1', 'http://books.test/reviews/1', 'http://books.test/books/1']);
       expect(JSON.parse(recorder.updates[2].data).reviews).toEqual(['/reviews/1']);
+
+      // The rest of the app sees the hubs as configured: discovery names the embedded hub, and the
+      // sign-in signs subscriber tokens with its key as it does without the override.
+      const list = await fetch(url + '/books');
+      expect(list.headers.get('link')).toContain('<http://books.test/.well-known/mercure>; rel="mercure"');
+      const login = await post('/login', { user: 'alice' });
+      expect(login.status).toBe(204);
+      expect(login.headers.getSetCookie().some((cookie) => cookie.startsWith('mercureAuthorization='))).toBe(true);
     } finally {
       await app.close();
     }

@@ -36,7 +36,8 @@ import { UpdateDispatcher } from './update-dispatcher';
  * Outbox mode (`delivery.mode: 'outbox'`): the same updates are written as rows of the outbox
  * table in `beforeTransactionCommit`, inside the transaction (the root one, or the implicit one of
  * a plain flush, whose creates and updates are built there: ids are assigned by then), so the
- * database keeps them if and only if it keeps the changes; the commit wakes the relay.
+ * database keeps them if and only if it keeps the changes; once committed they are handed to this
+ * process's relay (`MercureOutbox.adopt`), which delivers them without claiming them first.
  *
  * Memory mode: by default the flush does not wait: each entity's JSON-LD is snapshotted during the
  * flush, and encoded and queued right after it returns (see `UpdateDispatcher`); hub failures are
