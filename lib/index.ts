@@ -17,11 +17,21 @@ export { MERCURE_MODULE_OPTIONS, MERCURE_LOCAL_HUB, DEFAULT_HUB_NAME, DEFAULT_HU
 
 // Resources
 export { ApiResource } from './resource/api-resource.decorator';
-export type { ApiResourceOptions, MercureResourceOptions, MercureDataContext, EntityChangeKind } from './resource/api-resource.options';
+export type {
+  ApiResourceOptions,
+  MercureResourceOptions,
+  MercureBuildContext,
+  MercureDataContext,
+  EntityChangeKind,
+  MaybePromise,
+  RelationName,
+} from './resource/api-resource.options';
 export { ApiResourceConfigError } from './resource/resource-options.validator';
 export { IriConverter } from './resource/iri-converter';
 export { JsonLdSerializer } from './resource/jsonld.serializer';
 export type { JsonLdDocument, JsonLdSerializeOptions } from './resource/jsonld.serializer';
+export { JSON_LD_CONTENT_TYPE, jsonLdCollection, JsonLdResponseInterceptor } from './resource/jsonld-response';
+export type { JsonLdCollection } from './resource/jsonld-response';
 export { ResourceMetadataRegistry } from './resource/resource-metadata.registry';
 
 // Publishing
@@ -29,6 +39,8 @@ export { Update } from './publisher/update';
 export type { UpdateOptions } from './publisher/update';
 export { HubPublisher } from './publisher/hub-publisher';
 export { HubRegistry } from './publisher/hub-registry';
+export { MercureResourcePublisher } from './publisher/resource-publisher';
+export type { ResourcePublishOptions, BuiltResourceUpdate } from './publisher/resource-publisher';
 export { HubDeliveryError } from './publisher/publish-transport';
 export type { PublishTransport } from './publisher/publish-transport';
 

@@ -10,11 +10,12 @@ import { mercureResourceProviders } from './resource/resource.providers';
 import { MercureOutbox } from './outbox/mercure-outbox';
 import { HubPublisher } from './publisher/hub-publisher';
 import { HubRegistry } from './publisher/hub-registry';
+import { MercureResourcePublisher } from './publisher/resource-publisher';
 import { IriConverter } from './resource/iri-converter';
 import { JsonLdSerializer } from './resource/jsonld.serializer';
 import { ResourceMetadataRegistry } from './resource/resource-metadata.registry';
 
-const EXPORTS = [MERCURE_RESOLVED_OPTIONS, HubRegistry, HubPublisher, IriConverter, JsonLdSerializer, ResourceMetadataRegistry, MercureOutbox];
+const EXPORTS = [MERCURE_RESOLVED_OPTIONS, HubRegistry, HubPublisher, IriConverter, JsonLdSerializer, ResourceMetadataRegistry, MercureOutbox, MercureResourcePublisher];
 
 function moduleProviders(): Provider[] {
   return [

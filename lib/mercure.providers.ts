@@ -36,10 +36,14 @@ function subscribeUrlOf(hub: ResolvedHubConfig, options: ResolvedMercureOptions,
   return undefined;
 }
 
-export function createHubRegistry(options: ResolvedMercureOptions, localHub?: LocalHub): HubRegistry {
+/**
+ * The hubs of the resolved options. `replacement` stands in for every hub's transport (the testing
+ * override records instead of publishing), the hubs' advertised URLs staying what they would be.
+ */
+export function createHubRegistry(options: ResolvedMercureOptions, localHub?: LocalHub, replacement?: PublishTransport): HubRegistry {
   const publishers = new Map<string, HubPublisher>();
   for (const hub of options.hubs) {
-    const queue = new PublishQueue(createTransport(hub, options, localHub), {
+    const queue = new PublishQueue(replacement ?? createTransport(hub, options, localHub), {
       hubName: hub.name,
       retries: options.delivery.retries,
       retryWindow: options.delivery.retryWindow,
@@ -60,7 +64,7 @@ export const mercureCoreProviders: Provider[] = [
   },
   {
     provide: HubRegistry,
-    useFactory: createHubRegistry,
+    useFactory: (options: ResolvedMercureOptions, localHub?: LocalHub) => createHubRegistry(options, localHub),
     inject: [MERCURE_RESOLVED_OPTIONS, { token: MERCURE_LOCAL_HUB, optional: true }],
   },
   {

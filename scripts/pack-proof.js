@@ -94,7 +94,17 @@ fs.writeFileSync(
 npm(['install', '--strict-peer-deps', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error'], app);
 const installed = (name) => JSON.parse(fs.readFileSync(path.join(app, 'node_modules', name, 'package.json'), 'utf8')).version;
 
-execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', app], { stdio: 'inherit' });
+const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', app], { stdio: 'inherit' });
+// `nestjs-mercure/testing` resolves under every moduleResolution an app may use (typesVersions for `node`).
+const probe = path.join(app, 'resolution-probe.ts');
+fs.writeFileSync(probe, "import { MercureTestingModule, UpdateRecorder } from 'nestjs-mercure/testing';\nimport { MercureModule } from 'nestjs-mercure';\nexport const probe = [MercureTestingModule, UpdateRecorder, MercureModule];\n");
+for (const [moduleKind, resolution] of [['commonjs', 'node'], ['node16', 'node16'], ['esnext', 'bundler']]) {
+  const args = ['--noEmit', '--skipLibCheck', '--strict', '--experimentalDecorators', '--module', moduleKind, '--moduleResolution', resolution, '--types', 'node', probe];
+  const checked = spawnSync(process.execPath, [tsc, ...args], { cwd: app, encoding: 'utf8' });
+  if (checked.status !== 0) fail(`nestjs-mercure/testing does not resolve under moduleResolution ${resolution}:\n${checked.stdout}${checked.stderr}`);
+}
+fs.rmSync(probe);
 const run = spawnSync(process.execPath, ['dist/main.js'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
 process.stdout.write(run.stdout);
 process.stderr.write(run.stderr);

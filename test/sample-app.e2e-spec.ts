@@ -34,7 +34,7 @@ describe('sample app publishing to an external hub', () => {
     expect(request.method).toBe('POST');
     expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
     const document = await json(await sample.request('GET', '/books/1'));
-    expect(document).toEqual({ '@id': '/books/1', '@type': 'Book', id: 1, title: 'Dune', author: 'Frank Herbert', isbn: null });
+    expect(document).toEqual({ '@id': '/books/1', '@type': 'Book', id: 1, title: 'Dune', author: 'Frank Herbert', isbn: null, reviews: [] });
     // Symfony's field order; the data is byte for byte what GET returns.
     // The outbox gives every update an id of its own, the same on every attempt.
     expect(request.fields).toEqual([
@@ -72,17 +72,25 @@ describe('sample app publishing to an external hub', () => {
     const review = await sample.request('POST', '/reviews', { book: '/books/1', rating: 5, body: 'Spice!' });
     expect(review.status).toBe(201);
     expect(await json(review)).toEqual({ '@id': '/reviews/1', '@type': 'Review', id: 1, book: '/books/1', rating: 5, body: 'Spice!' });
+    await sink.waitForCount(3);
+    const bookAfterReview = await json(await sample.request('GET', '/books/1'));
+    expect(bookAfterReview.reviews).toEqual(['/reviews/1']);
     expect((await sample.request('DELETE', '/books/1')).status).toBe(204);
-    await sink.waitForCount(4);
+    await sink.waitForCount(5);
 
     const updates = sink.updates();
     expect(updates[1]).toEqual({ topics: [`${PUBLIC_URL}/reviews/1`], private: false, data: expect.objectContaining({ book: '/books/1' }) });
-    expect(updates.slice(2).map((u) => u.data)).toEqual(
+    // The review's create also published its book, as GET answers it after the commit.
+    expect(updates[2]).toEqual({ topics: [`${PUBLIC_URL}/books/1`], private: false, data: bookAfterReview });
+    // Deleting the book deletes its review: the book publishes only its delete.
+    expect(updates.slice(3).map((u) => u.data)).toEqual(
       expect.arrayContaining([
         { '@id': '/reviews/1', '@type': 'Review' },
         { '@id': '/books/1', '@type': 'Book' },
       ]),
     );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sink.received).toHaveLength(5);
     expect((await sample.request('GET', '/reviews/1')).status).toBe(404);
   });
 

@@ -47,7 +47,7 @@ describe('MercureFlushListener (libsql)', () => {
       const update = await ctx.recorder.waitFor((u) => u.topics[0] === `${BASE_URL}/books/${book.id}`);
       // A new entity's collections are initialized (empty), so GET must populate them to match.
       const fresh = await ctx.orm.em.fork().findOneOrFail(Book, book.id, { populate: ['tags', 'reviews'] });
-      expect(update.data).toBe(JSON.stringify(ctx.serializer.serialize(fresh)));
+      expect(update.data).toBe(JSON.stringify(await ctx.serializer.serialize(fresh)));
       expect(JSON.parse(update.data)).toMatchObject({ author: null, isbn: null, metadata: null, publisher: null, tags: [], reviews: [] });
       expect(update.data).not.toContain('hidden');
       expect(update.private).toBe(false);

@@ -1,18 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/core';
-import type { EventSubscriber, FlushEventArgs, TransactionEventArgs, UnitOfWork } from '@mikro-orm/core';
+import type { EntityManager, EventSubscriber, FlushEventArgs, TransactionEventArgs, UnitOfWork } from '@mikro-orm/core';
 import { MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
 import { MercureOutbox } from '../outbox/mercure-outbox';
 import { outboxRowOf } from '../outbox/outbox-rows';
 import type { OutboxRow } from '../outbox/outbox-store';
 import { HubRegistry } from '../publisher/hub-registry';
 import type { EntityChangeKind } from '../resource/api-resource.options';
+import { IriConverter } from '../resource/iri-converter';
 import { MercureUpdateFactory } from '../resource/mercure-update.factory';
 import type { ResourceUpdate } from '../resource/resource-update';
 import { ResourceMetadataRegistry } from '../resource/resource-metadata.registry';
 import { CommitOrder, type CommitTicket } from './commit-order';
-import { changeKindOf, collectionOwner, writeConnection } from './mikro-orm-compat';
+import { changeKindOf, collectionOwner, freshEntityManager, writeConnection } from './mikro-orm-compat';
+import { mergeChange, parentsTouchedBy, pendingParentOf, PendingParent, type Change, type ParentRef } from './parent-changes';
 import { observeSavepoints } from './savepoint-tracking';
 import { TransactionUpdateBuffer } from './transaction-update-buffer';
 import { UpdateDispatcher } from './update-dispatcher';
@@ -34,7 +36,8 @@ import { UpdateDispatcher } from './update-dispatcher';
  * Outbox mode (`delivery.mode: 'outbox'`): the same updates are written as rows of the outbox
  * table in `beforeTransactionCommit`, inside the transaction (the root one, or the implicit one of
  * a plain flush, whose creates and updates are built there: ids are assigned by then), so the
- * database keeps them if and only if it keeps the changes; the commit wakes the relay.
+ * database keeps them if and only if it keeps the changes; once committed they are handed to this
+ * process's relay (`MercureOutbox.adopt`), which delivers them without claiming them first.
  *
  * Memory mode: by default the flush does not wait: each entity's JSON-LD is snapshotted during the
  * flush, and encoded and queued right after it returns (see `UpdateDispatcher`); hub failures are
@@ -54,6 +57,8 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   // The deletes noted by onFlush, per unit of work until its afterFlush; a flush that fails never
   // reaches afterFlush, and the next onFlush of that unit of work replaces its entry.
   private readonly pendingDeletes = new WeakMap<UnitOfWork, ResourceUpdate[]>();
+  /** The parents touched by each unit of work's flush, noted in onFlush (the original values are there). */
+  private readonly pendingParents = new WeakMap<UnitOfWork, ParentRef[]>();
   /** Publishes concurrent transactions in commit order (see `CommitOrder`). */
   private readonly order = new CommitOrder(HOLD_TIMEOUT_MS, (stale) =>
     this.logger.warn(`Published Mercure updates without waiting any longer for ${stale} earlier transaction(s) whose end was never reported`),
@@ -82,6 +87,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     /** The module's options; only `delivery.waitForDelivery` is read. */
     @Inject(MERCURE_RESOLVED_OPTIONS) options: { delivery?: { waitForDelivery?: boolean } },
     private readonly outbox: MercureOutbox,
+    private readonly iris: IriConverter,
   ) {
     this.waitForDelivery = options.delivery?.waitForDelivery ?? false;
     this.dispatcher = new UpdateDispatcher(hubs);
@@ -159,80 +165,133 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     }
   }
 
-  onFlush(args: FlushEventArgs): void {
+  async onFlush(args: FlushEventArgs): Promise<void> {
     if (!this.active) {
       return;
     }
-    if (!args.em.isInTransaction()) {
+    const inTransaction = args.em.isInTransaction();
+    if (!inTransaction) {
       this.implicitFlushes.add(args.uow);
     }
     const deletes: ResourceUpdate[] = [];
+    const parents: ParentRef[] = [];
+    let em: EntityManager | undefined;
     for (const changeSet of args.uow.getChangeSets()) {
-      if (changeKindOf(changeSet) === 'delete' && this.updates.publishesClass(changeSet.meta.class)) {
-        this.build(changeSet.entity, 'delete', deletes);
+      const kind = changeKindOf(changeSet);
+      const resource = this.resources.getByClass(changeSet.meta.class);
+      const relations = resource ? this.resources.getParents(resource) : [];
+      if (relations.length > 0) {
+        parents.push(...parentsTouchedBy(changeSet, kind, relations));
+      }
+      if (kind === 'delete' && this.updates.publishesClass(changeSet.meta.class)) {
+        em ??= freshEntityManager(this.orm.em, inTransaction ? args.em.getTransactionContext() : undefined);
+        await this.build(changeSet.entity, 'delete', deletes, em);
       }
     }
     this.pendingDeletes.set(args.uow, deletes);
+    this.pendingParents.set(args.uow, parents);
   }
 
-  afterFlush(args: FlushEventArgs): Promise<void> | void {
+  async afterFlush(args: FlushEventArgs): Promise<void> {
     this.implicitFlushes.delete(args.uow);
     const ticket = this.flushTickets.get(args.uow);
     this.flushTickets.delete(args.uow);
+    let handedOver = false;
     try {
-      const result = this.afterFlushWith(args, ticket);
-      if (!result) {
+      handedOver = await this.afterFlushWith(args, ticket);
+    } finally {
+      if (!handedOver) {
         this.order.settle(ticket);
       }
-      return result;
-    } catch (error) {
-      this.order.settle(ticket);
-      throw error;
     }
   }
 
-  private afterFlushWith(args: FlushEventArgs, ticket: CommitTicket | undefined): Promise<void> | void {
+  /** True when the ticket went to `publish()`, which settles it. */
+  private async afterFlushWith(args: FlushEventArgs, ticket: CommitTicket | undefined): Promise<boolean> {
     const deletes = this.pendingDeletes.get(args.uow) ?? [];
+    const parents = this.pendingParents.get(args.uow) ?? [];
     this.pendingDeletes.delete(args.uow);
+    this.pendingParents.delete(args.uow);
     if (!this.active || this.outboxFlushes.has(args.uow)) {
       this.outboxFlushes.delete(args.uow);
-      return;
+      return false;
     }
-    const changed = this.changesOf(args.uow);
-    changed.push(...deletes);
+    const inTransaction = args.em.isInTransaction();
+    const ctx = inTransaction ? (args.em.getTransactionContext() as object) : undefined;
+    const em = freshEntityManager(this.orm.em, ctx);
+    const changed = this.collect(await this.changesOf(args.uow, em), deletes, parents);
     if (changed.length === 0) {
-      return;
+      return false;
     }
-    if (args.em.isInTransaction()) {
-      this.transactions.add(args.em.getTransactionContext() as object, changed);
-      return;
+    if (ctx) {
+      this.transactions.add(ctx, changed);
+      return false;
     }
+    // Outside a transaction the flush has committed: parents load the committed state.
+    const updates = await this.resolve(changed, em);
     if (this.outbox.enabled) {
       // No transaction around the flush (`implicitTransactions: false`): the rows cannot share it.
-      return this.writeOutsideTransaction(fold(changed));
+      await this.writeOutsideTransaction(updates);
+      return false;
     }
-    return this.publish(fold(changed), ticket ?? this.order.take());
+    await this.publish(updates, ticket ?? this.order.take());
+    return true;
   }
 
-  /** Creates, updates, and owners of changed collections, once each; ids must be assigned. */
-  private changesOf(uow: UnitOfWork): ResourceUpdate[] {
+  /** One change per IRI: the flush's creates and updates, then its deletes, then the parents they touch. */
+  private collect(changes: readonly ResourceUpdate[], deletes: readonly ResourceUpdate[], parents: readonly ParentRef[]): Change[] {
+    const merged = new Map<string, Change>();
+    for (const change of [...changes, ...deletes]) {
+      mergeChange(merged, change);
+    }
+    for (const ref of parents) {
+      const pending = this.updates.publishesClass(ref.parent.entityClass) ? pendingParentOf(ref, this.iris) : undefined;
+      if (pending) {
+        mergeChange(merged, pending);
+      }
+    }
+    return [...merged.values()];
+  }
+
+  /** Creates, updates, and owners of changed many-to-many collections, once each; ids must be assigned. */
+  private async changesOf(uow: UnitOfWork, em: EntityManager): Promise<ResourceUpdate[]> {
     const changed: ResourceUpdate[] = [];
     const seen = new Set<object>();
     for (const changeSet of uow.getChangeSets()) {
       const kind = changeKindOf(changeSet);
       if (kind !== 'delete' && !seen.has(changeSet.entity) && this.updates.publishesClass(changeSet.meta.class)) {
         seen.add(changeSet.entity);
-        this.build(changeSet.entity, kind, changed);
+        await this.build(changeSet.entity, kind, changed, em);
       }
     }
     for (const collection of uow.getCollectionUpdates()) {
       const owner = collectionOwner(collection);
       if (owner && !seen.has(owner) && this.updates.publishesClass(owner.constructor)) {
         seen.add(owner);
-        this.build(owner, 'update', changed);
+        await this.build(owner, 'update', changed, em);
       }
     }
     return changed;
+  }
+
+  /** The updates of these changes: parents are loaded afresh through `em` and built now. */
+  private async resolve(changes: readonly Change[], em: EntityManager): Promise<ResourceUpdate[]> {
+    const updates: ResourceUpdate[] = [];
+    for (const change of changes) {
+      if (!(change instanceof PendingParent)) {
+        updates.push(change);
+        continue;
+      }
+      try {
+        const parent = await em.findOne(change.parent.entityClass as any, change.key as any);
+        if (parent) {
+          await this.build(parent, change.kind, updates, em);
+        }
+      } catch (error) {
+        this.logBuildError(change.parent.className, change.kind, error);
+      }
+    }
+    return updates;
   }
 
   /**
@@ -240,16 +299,19 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
    * with its context so that they commit or roll back with the changes.
    */
   private async writeOutbox(args: TransactionEventArgs, ctx: object): Promise<void> {
-    let updates: ResourceUpdate[];
+    let changes: Change[];
     const uow = args.uow;
+    const em = freshEntityManager(this.orm.em, ctx);
     if (uow && this.implicitFlushes.has(uow)) {
       // A plain flush: its afterFlush comes after COMMIT, too late; build everything now.
-      updates = fold([...this.changesOf(uow), ...(this.pendingDeletes.get(uow) ?? [])]);
+      changes = this.collect(await this.changesOf(uow, em), this.pendingDeletes.get(uow) ?? [], this.pendingParents.get(uow) ?? []);
       this.pendingDeletes.delete(uow);
+      this.pendingParents.delete(uow);
       this.outboxFlushes.add(uow);
     } else {
-      updates = [...(this.transactions.peek(ctx)?.values() ?? [])];
+      changes = [...(this.transactions.peek(ctx)?.values() ?? [])];
     }
+    const updates = await this.resolve(changes, em);
     if (updates.length === 0) {
       return;
     }
@@ -259,6 +321,9 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   }
 
   private async writeOutsideTransaction(updates: ResourceUpdate[]): Promise<void> {
+    if (updates.length === 0) {
+      return;
+    }
     if (!this.warnedNoImplicitTransaction) {
       this.warnedNoImplicitTransaction = true;
       this.logger.warn(
@@ -270,7 +335,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     this.outbox.adopt(await this.outbox.write(updates.map((update) => outboxRowOf(update.hub ?? this.hubs.defaultName, update.toUpdate(), now)), undefined));
   }
 
-  afterTransactionCommit(args: TransactionEventArgs): Promise<void> | void {
+  async afterTransactionCommit(args: TransactionEventArgs): Promise<void> {
     const ctx = args.transaction as object | undefined;
     if (!ctx) {
       return;
@@ -291,12 +356,21 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     }
     const ticket = this.transactionTickets.get(ctx);
     this.transactionTickets.delete(ctx);
-    const updates = this.transactions.take(ctx);
-    if (updates.length === 0 || !this.active) {
-      this.order.settle(ticket);
-      return;
+    const changes = this.transactions.take(ctx);
+    let handedOver = false;
+    try {
+      if (changes.length === 0 || !this.active) {
+        return;
+      }
+      // Committed: parents load the state every later reader sees.
+      const updates = await this.resolve(changes, freshEntityManager(this.orm.em));
+      handedOver = true;
+      await this.publish(updates, ticket ?? this.order.take());
+    } finally {
+      if (!handedOver) {
+        this.order.settle(ticket);
+      }
     }
-    return this.publish(updates, ticket ?? this.order.take());
   }
 
   afterTransactionRollback(args: TransactionEventArgs): void {
@@ -319,23 +393,30 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
 
   private readonly queuePendingHook = (): void => this.dispatcher.queuePending();
 
-  private build(entity: object, kind: EntityChangeKind, into: ResourceUpdate[]): void {
+  private async build(entity: object, kind: EntityChangeKind, into: ResourceUpdate[], em: EntityManager): Promise<void> {
     try {
-      const update = this.updates.create(entity, kind);
+      const update = await this.updates.create(entity, kind, em);
       if (update) {
         into.push(update);
       }
     } catch (error) {
-      // A throwing `topics`/`data`/`id` function is a bug of the application; in the default mode it
-      // costs this update only, never the request.
-      if (this.waitForDelivery) {
-        throw error;
-      }
-      this.logger.error(`Could not build the Mercure update of a ${entity.constructor.name} (${kind}): ${error?.message ?? error}`, error?.stack);
+      this.logBuildError(entity.constructor.name, kind, error);
     }
   }
 
+  /**
+   * A throwing `topics`/`data`/`id` function (or a failed load) is a bug of the application: it
+   * costs this update only, never the write, in every mode and under the testing module alike.
+   */
+  private logBuildError(className: string, kind: EntityChangeKind, error: any): void {
+    this.logger.error(`Could not build the Mercure update of a ${className} (${kind}): ${error?.message ?? error}`, error?.stack);
+  }
+
   private publish(updates: readonly ResourceUpdate[], ticket: CommitTicket): Promise<void> | void {
+    if (updates.length === 0) {
+      this.order.settle(ticket);
+      return;
+    }
     const iris = updates.map((update) => update.iri);
     if (this.waitForDelivery) {
       return this.order.run(ticket, iris, () => this.dispatcher.publishAndWait(updates));
@@ -352,12 +433,3 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
 const HOLD_TIMEOUT_MS = 30_000;
 
 function noop(): void {}
-
-/** One update per IRI: two entity objects may share one (a delete and a re-create of the same key). */
-function fold(updates: readonly ResourceUpdate[]): ResourceUpdate[] {
-  const byIri = new Map<string, ResourceUpdate>();
-  for (const update of updates) {
-    byIri.set(update.iri, update);
-  }
-  return [...byIri.values()];
-}

@@ -47,3 +47,16 @@ export function serializedPrimaryKeyName(platform: Platform, name: string): stri
   const rename = (platform as { getSerializedPrimaryKeyField?(field: string): string }).getSerializedPrimaryKeyField;
   return rename ? rename.call(platform, name) : name;
 }
+
+/**
+ * A fresh EntityManager (empty identity map, not the request's) whose queries run in the
+ * transaction `ctx` when given: what updates are built with, so that inside a transaction they
+ * see its uncommitted rows, and outside one the committed state.
+ */
+export function freshEntityManager(em: EntityManager, ctx?: unknown): EntityManager {
+  const fork = em.fork({ clear: true, useContext: false });
+  if (ctx) {
+    fork.setTransactionContext(ctx as never);
+  }
+  return fork;
+}

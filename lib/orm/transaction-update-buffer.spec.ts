@@ -1,9 +1,12 @@
 import { ResourceUpdate } from '../resource/resource-update';
+import { PendingParent, type Change } from './parent-changes';
 import { TransactionUpdateBuffer } from './transaction-update-buffer';
 
 const change = (iri: string, data: string, kind: ResourceUpdate['kind'] = 'update') =>
   new ResourceUpdate(undefined, iri, kind, [`https://x.test${iri}`], data, {});
-const datas = (updates: ResourceUpdate[]) => updates.map((u) => `${u.iri}:${u.toUpdate().data}`);
+const datas = (updates: Change[]) =>
+  updates.map((u) => (u instanceof PendingParent ? `${u.iri}:parent(${u.kind})` : `${u.iri}:${u.toUpdate().data}`));
+const parent = (iri: string) => new PendingParent(iri, 'update', {} as never, {});
 
 describe('TransactionUpdateBuffer', () => {
   it('folds several changes of one IRI into the latest, at the position of the first', () => {
@@ -42,5 +45,14 @@ describe('TransactionUpdateBuffer', () => {
     buffer.add(root, [change('/a', 'a1')]);
     buffer.discard(root);
     expect(buffer.take(root)).toEqual([]);
+  });
+
+  it('lets a parent to publish absorb its own create or update, and a delete win over it', () => {
+    const buffer = new TransactionUpdateBuffer();
+    const root = {};
+    buffer.add(root, [change('/books/1', 'b1', 'create'), parent('/books/2'), parent('/books/3')]);
+    buffer.add(root, [parent('/books/1'), change('/books/2', 'b2'), parent('/books/2')]);
+    buffer.add(root, [change('/books/3', 'gone', 'delete'), parent('/books/3')]);
+    expect(datas(buffer.take(root))).toEqual(['/books/1:parent(create)', '/books/2:parent(update)', '/books/3:gone']);
   });
 });

@@ -1,13 +1,14 @@
-import type { ResourceUpdate } from '../resource/resource-update';
+import { mergeChange, type Change } from './parent-changes';
 
-type Changes = Map<string, ResourceUpdate>;
+type Changes = Map<string, Change>;
 
 /**
  * Updates waiting for their transaction to commit, per transaction context (the object MikroORM
  * returns from `em.getTransactionContext()`: a root transaction or a savepoint).
  *
- * Several changes of one entity (same IRI) fold into the latest: a create then an update gives
- * one update with the final data, anything then a delete gives the delete. The entity keeps the
+ * Several changes of one entity (same IRI) fold into one (see `mergeChange`): a create then an
+ * update gives one update with the final data, anything then a delete gives the delete, and a
+ * parent to publish absorbs the parent's own changes. The entity keeps the
  * position of its first change, so related resources are published in the order they appeared.
  * A released savepoint hands its updates to its parent, a rolled-back one drops them, and the
  * root's commit takes them all.
@@ -26,19 +27,19 @@ export class TransactionUpdateBuffer {
     return this.parents.has(ctx);
   }
 
-  add(ctx: object, updates: Iterable<ResourceUpdate>): void {
+  add(ctx: object, updates: Iterable<Change>): void {
     let changes = this.changes.get(ctx);
     if (!changes) {
       changes = new Map();
       this.changes.set(ctx, changes);
     }
     for (const update of updates) {
-      changes.set(update.iri, update);
+      mergeChange(changes, update);
     }
   }
 
   /** The IRIs buffered for `ctx` (a live view), or undefined when none. */
-  peek(ctx: object): ReadonlyMap<string, ResourceUpdate> | undefined {
+  peek(ctx: object): ReadonlyMap<string, Change> | undefined {
     return this.changes.get(ctx);
   }
 
@@ -54,7 +55,7 @@ export class TransactionUpdateBuffer {
   }
 
   /** The root transaction committed: its updates, to publish now (empty when none). */
-  take(root: object): ResourceUpdate[] {
+  take(root: object): Change[] {
     const changes = this.changes.get(root);
     this.changes.delete(root);
     return changes ? [...changes.values()] : [];

@@ -29,7 +29,7 @@ describe('JsonLdSerializer', () => {
   it('writes @id and @type first, then the properties; relations to resources as IRIs', async () => {
     const em = ctx.orm.em.fork();
     const book = await em.findOneOrFail(Book, bookId, { populate: ['tags', 'reviews'] });
-    const document = ctx.serializer.serialize(book);
+    const document = await ctx.serializer.serialize(book);
     expect(document).toEqual({
       '@id': `/books/${bookId}`,
       '@type': 'Book',
@@ -50,7 +50,7 @@ describe('JsonLdSerializer', () => {
 
   it('shares nothing mutable with the entity', async () => {
     const book = await ctx.orm.em.fork().findOneOrFail(Book, bookId);
-    const document = ctx.serializer.serialize(book);
+    const document = await ctx.serializer.serialize(book);
     book.metadata!.formats!.push('paperback');
     expect(document.metadata).toEqual({ pages: 412, formats: ['hardcover'] });
   });
@@ -58,7 +58,7 @@ describe('JsonLdSerializer', () => {
   it('never includes hidden properties (entity or embeddable), whatever the groups', async () => {
     const book = await ctx.orm.em.fork().findOneOrFail(Book, bookId);
     for (const groups of [undefined, ['admin'], []]) {
-      const json = JSON.stringify(ctx.serializer.serialize(book, { groups }));
+      const json = JSON.stringify(await ctx.serializer.serialize(book, { groups }));
       expect(json).not.toContain('s3cr3t');
       expect(json).not.toContain('secret');
       expect(json).not.toContain('doorCode');
@@ -67,7 +67,7 @@ describe('JsonLdSerializer', () => {
 
   it('keeps the scalar properties exactly as MikroORM serialize() gives them', async () => {
     const book = await ctx.orm.em.fork().findOneOrFail(Book, bookId);
-    const ours = ctx.serializer.serialize(book);
+    const ours = await ctx.serializer.serialize(book);
     const theirs = JSON.parse(JSON.stringify(wrap(book).serialize()));
     const relations = ['publisher', 'tags', 'reviews'];
     const strip = (doc: Record<string, unknown>) =>
@@ -75,14 +75,20 @@ describe('JsonLdSerializer', () => {
     expect(strip(ours)).toEqual(strip(theirs));
   });
 
-  it('omits uninitialized collections and writes unloaded to-one relations as IRIs', async () => {
+  it('loads uninitialized collections (always arrays of IRIs by ascending id) and writes unloaded to-one relations as IRIs', async () => {
     const em = ctx.orm.em.fork();
     const book = await em.findOneOrFail(Book, bookId);
-    const document = ctx.serializer.serialize(book);
-    expect(document).not.toHaveProperty('tags');
-    expect(document).not.toHaveProperty('reviews');
+    const loaded = await ctx.orm.em.fork().findOneOrFail(Book, bookId, { populate: ['tags', 'reviews'] });
+    const ids = (items: { id: number }[]) => items.map((item) => item.id).sort((a, b) => a - b);
+    const document = await ctx.serializer.serialize(book);
+    expect(document.tags).toEqual(ids(loaded.tags.getItems()).map((id) => `/tags/${id}`));
+    expect(document.reviews).toEqual(ids(loaded.reviews.getItems()).map((id) => `/reviews/${id}`));
+    // Through another EntityManager, the entity's own collections stay as they were.
+    const other = await em.fork().findOneOrFail(Book, bookId);
+    expect(await ctx.serializer.serialize(other, { em: ctx.orm.em.fork() })).toEqual(document);
+    expect(other.reviews.isInitialized()).toBe(false);
     const review = await em.findOneOrFail(Review, { book: bookId });
-    expect(ctx.serializer.serialize(review)).toEqual({
+    expect(await ctx.serializer.serialize(review)).toEqual({
       '@id': `/reviews/${review.id}`,
       '@type': 'Review',
       id: review.id,
@@ -94,8 +100,8 @@ describe('JsonLdSerializer', () => {
 
   it('applies serialization groups like MikroORM: grouped properties need a matching group', async () => {
     const book = await ctx.orm.em.fork().findOneOrFail(Book, bookId);
-    expect(ctx.serializer.serialize(book, { groups: ['public'] })).not.toHaveProperty('internalNote');
-    expect(ctx.serializer.serialize(book, { groups: ['admin'] })).toHaveProperty('internalNote', 'reprint');
+    expect(await ctx.serializer.serialize(book, { groups: ['public'] })).not.toHaveProperty('internalNote');
+    expect(await ctx.serializer.serialize(book, { groups: ['admin'] })).toHaveProperty('internalNote', 'reprint');
     const grouped = serialize(book, { groups: ['public'] }) as Record<string, unknown>;
     expect(grouped).not.toHaveProperty('internalNote');
   });
@@ -104,7 +110,7 @@ describe('JsonLdSerializer', () => {
     const em = ctx.orm.em.fork();
     const dog = em.create(Dog, { name: 'Rex', breed: 'collie', kind: 'dog' });
     await em.flush();
-    expect(ctx.serializer.serialize(dog)).toEqual({
+    expect(await ctx.serializer.serialize(dog)).toEqual({
       '@id': `/animals/${dog.id}`,
       '@type': 'Animal',
       id: dog.id,
@@ -114,9 +120,9 @@ describe('JsonLdSerializer', () => {
     });
   });
 
-  it('serializes composite keys as properties and an IRI', () => {
+  it('serializes composite keys as properties and an IRI', async () => {
     const line = Object.assign(new OrderLine(), { orderId: 1, sku: 'X', quantity: 2 });
-    expect(ctx.serializer.serialize(line)).toEqual({ '@id': '/order-lines/orderId=1;sku=X', '@type': 'OrderLine', orderId: 1, sku: 'X', quantity: 2 });
+    expect(await ctx.serializer.serialize(line)).toEqual({ '@id': '/order-lines/orderId=1;sku=X', '@type': 'OrderLine', orderId: 1, sku: 'X', quantity: 2 });
   });
 
   it('refuses entities that are not resources', () => {

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { MikroORM, Reference, ReferenceKind, ScalarReference } from '@mikro-orm/core';
-import type { EntityMetadata, EntityProperty, Platform } from '@mikro-orm/core';
+import type { EntityManager, EntityMetadata, EntityProperty, Platform } from '@mikro-orm/core';
 import { serializedPrimaryKeyName } from '../orm/mikro-orm-compat';
+import { byPrimaryKey, initializeCollections, loadCollectionsWith, type CollectionLoader } from './collection-loader';
 import { IriConverter } from './iri-converter';
 import { ResourceMetadataRegistry } from './resource-metadata.registry';
 import type { ResourceMetadata } from './resource-metadata';
@@ -16,7 +17,14 @@ export interface JsonLdDocument {
 export interface JsonLdSerializeOptions {
   /** MikroORM serialization groups: a property with `groups` is kept only when one of them is asked for. */
   groups?: readonly string[];
+  /**
+   * Loads collections that are not initialized through this EntityManager (a fresh copy of the
+   * entity is loaded; the entity is left as it is). By default they are initialized on the entity.
+   */
+  em?: EntityManager;
 }
+
+type Collected = { isInitialized(): boolean; getItems(check?: boolean): object[] };
 
 enum ValueKind {
   Scalar,
@@ -50,10 +58,12 @@ interface PropertyPlan {
  *
  * Properties follow MikroORM's `serialize()` rules: hidden properties never appear, `_`-prefixed
  * ones neither, `groups`, `serializedName`, custom `serializer`s and custom types' `toJSON` apply,
- * unloaded lazy properties and uninitialized collections are left out. A stored property never
- * set (a new entity's optional field) is `null`, as a fresh load gives it, so the update sent after
- * a create matches `GET`. Relations are not embedded: a related `@ApiResource` entity becomes its
- * IRI (a collection an array of IRIs), any other entity its primary key. Dates become ISO strings,
+ * unloaded lazy properties are left out. A stored property never set (a new entity's optional
+ * field) is `null`, as a fresh load gives it, so the update sent after a create matches `GET`.
+ * Relations are not embedded: a related `@ApiResource` entity becomes its IRI, any other entity its
+ * primary key. A to-many relation (1:N or M:N) is always there, as an array of those, in ascending
+ * primary key order (`[]` when empty): a collection not initialized is loaded first, which is why
+ * serializing is async. Dates become ISO strings,
  * embeddables objects. Primary keys come first, then the declaration order. The document shares
  * nothing mutable with the entity (object values are copied), so it can be encoded later.
  */
@@ -68,20 +78,31 @@ export class JsonLdSerializer {
     private readonly iris: IriConverter,
   ) {}
 
-  serialize(entity: object, options: JsonLdSerializeOptions = {}): JsonLdDocument {
+  /** The JSON-LD document of an `@ApiResource` entity, as `GET` of its IRI answers. */
+  serialize(entity: object, options: JsonLdSerializeOptions = {}): Promise<JsonLdDocument> {
     const resource = this.resources.getByEntity(entity);
     if (!resource) {
       throw new Error(`${entity.constructor.name} is not an @ApiResource() entity`);
     }
-    return this.serializeResource(entity, resource, this.iris.getIri(entity), options.groups);
+    const loader = options.em ? loadCollectionsWith(options.em) : initializeCollections;
+    return this.serializeResource(entity, resource, this.iris.getIri(entity), options.groups, loader);
   }
 
   /** @internal For callers that already resolved the resource and the IRI (the update factory). */
-  serializeResource(entity: object, resource: ResourceMetadata, iri: string, groups?: readonly string[]): JsonLdDocument {
-    const document: JsonLdDocument = { '@id': iri, '@type': resource.shortName };
+  async serializeResource(
+    entity: object,
+    resource: ResourceMetadata,
+    iri: string,
+    groups: readonly string[] | undefined,
+    loader: CollectionLoader,
+  ): Promise<JsonLdDocument> {
     // The entity's own class metadata: an STI child has more properties than its resource class.
     const meta = this.resources.getEntityMeta(entity.constructor) ?? resource.entityMeta;
-    this.writeProperties(entity as Record<string, unknown>, meta, groups, document);
+    const plan = this.planOf(meta, groups);
+    const unloaded = plan.filter((p) => p.kind === ValueKind.ToMany && isUninitialized((entity as Record<string, unknown>)[p.name]));
+    const loaded = unloaded.length > 0 ? await loader(entity, meta, unloaded.map((p) => p.name)) : undefined;
+    const document: JsonLdDocument = { '@id': iri, '@type': resource.shortName };
+    this.writeProperties(entity as Record<string, unknown>, meta, groups, document, loaded);
     return document;
   }
 
@@ -90,9 +111,10 @@ export class JsonLdSerializer {
     meta: EntityMetadata,
     groups: readonly string[] | undefined,
     target: Record<string, unknown>,
+    loaded?: Map<string, readonly object[]>,
   ): void {
     for (const plan of this.planOf(meta, groups)) {
-      let raw = plan.getterName ? callGetter(source, plan.getterName) : source[plan.name];
+      let raw = plan.getterName ? callGetter(source, plan.getterName) : (loaded?.get(plan.name) ?? source[plan.name]);
       if (raw === undefined) {
         if (!plan.nullWhenUnset) {
           continue; // not loaded (lazy), computed on load (formula), or not stored at all
@@ -111,8 +133,8 @@ export class JsonLdSerializer {
       case ValueKind.ToOne:
         return raw === null ? null : this.relatedValue(Reference.unwrapReference(raw as object));
       case ValueKind.ToMany: {
-        const collection = raw as { isInitialized(): boolean; getItems(check?: boolean): object[] };
-        return collection.isInitialized() ? collection.getItems(false).map((item) => this.relatedValue(item)) : undefined;
+        const items = Array.isArray(raw) ? raw : (raw as Collected).isInitialized() ? (raw as Collected).getItems(false) : undefined;
+        return items && [...items].sort(byPrimaryKey(plan.prop.targetMeta)).map((item) => this.relatedValue(item));
       }
     }
     const value = plan.scalarReference && raw instanceof ScalarReference ? raw.unwrap() : raw;
@@ -246,6 +268,10 @@ function detached(value: unknown): unknown {
   }
   const json = JSON.stringify(value);
   return json === undefined ? undefined : JSON.parse(json);
+}
+
+function isUninitialized(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && typeof (value as Collected).isInitialized === 'function' && !(value as Collected).isInitialized();
 }
 
 function callGetter(source: Record<string, unknown>, name: string): unknown {

@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityChangeKind, MercureResourceOptions } from './api-resource.options';
+import { Reference, wrap } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/core';
+import type { EntityChangeKind, MercureBuildContext, MercureResourceOptions } from './api-resource.options';
+import { loadCollectionsWith } from './collection-loader';
 import { IriConverter } from './iri-converter';
 import { JsonLdSerializer, type JsonLdDocument } from './jsonld.serializer';
 import { ResourceMetadataRegistry } from './resource-metadata.registry';
@@ -10,7 +13,12 @@ import { ResourceUpdate } from './resource-update';
 /**
  * Builds the Mercure update of an entity change according to its resource's `mercure` options:
  * topic = the absolute IRI unless `topics` replaces it; data = the JSON-LD document (or `data`);
- * a delete's data is exactly `{"@id": "<relative IRI>", "@type": "<shortName>"}`.
+ * a delete's data is exactly `{"@id": "<relative IRI>", "@type": "<shortName>"}`. Changes whose
+ * kind is not among `operations` publish nothing.
+ *
+ * `em` is what `topics`, `id` and `data` functions get to load relations, and what collections not
+ * initialized are loaded with: it must see the state the change wrote (bound to the transaction
+ * while it is open).
  */
 @Injectable()
 export class MercureUpdateFactory {
@@ -26,29 +34,30 @@ export class MercureUpdateFactory {
     return resource !== undefined && resource.options.mercure !== undefined && resource.options.mercure !== false;
   }
 
-  /** The update of this change, or undefined when the entity publishes nothing. */
-  create(entity: object, kind: EntityChangeKind): ResourceUpdate | undefined {
+  /** The update of this change, or undefined when the entity publishes nothing for it. */
+  async create(entity: object, kind: EntityChangeKind, em: EntityManager): Promise<ResourceUpdate | undefined> {
     const resource = this.resources.getByEntity(entity);
     const options = resource && this.mercureOptions(resource, entity);
-    if (!resource || !options) {
+    if (!resource || !options || (options.operations && !options.operations.includes(kind))) {
       return undefined;
     }
     const iri = this.iris.getIriOfResource(entity, resource);
-    const topics = this.topics(options, entity, iri);
+    const context: MercureBuildContext = { kind, iri, em, load: (relation) => this.loadRelation(em, relation) };
+    const topics = await this.topics(options, entity, iri, context);
     // Deletes and `data` results are encoded now; the JSON-LD document is a detached snapshot,
-    // encoded when the update is handed to the hub (after the flush).
+    // encoded when the update is handed to the hub.
     let payload: string | JsonLdDocument;
+    const jsonLd = () => this.serializer.serializeResource(entity, resource, iri, options.groups, loadCollectionsWith(em));
     if (kind === 'delete') {
       payload = JSON.stringify({ '@id': iri, '@type': resource.shortName });
     } else if (options.data) {
-      const jsonLd = () => this.serializer.serializeResource(entity, resource, iri, options.groups);
-      payload = encodePayload(options.data(entity, { kind, iri, topics, jsonLd }));
+      payload = encodePayload(await options.data(entity, { ...context, kind, topics, jsonLd }));
     } else {
-      payload = this.serializer.serializeResource(entity, resource, iri, options.groups);
+      payload = await jsonLd();
     }
     return new ResourceUpdate(options.hub, iri, kind, topics, payload, {
       private: options.private,
-      id: typeof options.id === 'function' ? options.id(entity) : options.id,
+      id: typeof options.id === 'function' ? await options.id(entity, context) : options.id,
       type: options.type,
       retry: options.retry,
     });
@@ -68,8 +77,22 @@ export class MercureUpdateFactory {
     return setting === true ? DEFAULT_OPTIONS : setting || undefined;
   }
 
-  private topics(options: MercureResourceOptions, entity: object, iri: string): string[] {
-    const given = typeof options.topics === 'function' ? options.topics(entity) : options.topics;
+  /** The entity behind a relation; an uninitialized one is loaded through `em` (never its own EntityManager). */
+  private async loadRelation<R extends object>(em: EntityManager, relation: R | { unwrap(): R } | null | undefined): Promise<R | null> {
+    if (relation === null || relation === undefined) {
+      return null;
+    }
+    const entity = Reference.unwrapReference(relation as R) as R;
+    if (wrap(entity).isInitialized()) {
+      return entity;
+    }
+    const keys = (this.resources.getEntityMeta(entity.constructor)?.primaryKeys as string[] | undefined) ?? [];
+    const where = Object.fromEntries(keys.map((key) => [key, (entity as Record<string, unknown>)[key]]));
+    return (await em.findOne(entity.constructor as any, where as any)) as R | null;
+  }
+
+  private async topics(options: MercureResourceOptions, entity: object, iri: string, context: MercureBuildContext): Promise<string[]> {
+    const given = typeof options.topics === 'function' ? await options.topics(entity, context) : options.topics;
     if (given === undefined) {
       return [this.iris.toAbsolute(iri)];
     }
@@ -88,3 +111,4 @@ const DEFAULT_OPTIONS: MercureResourceOptions = Object.freeze({});
 function encodePayload(payload: unknown): string {
   return typeof payload === 'string' ? payload : (JSON.stringify(payload) ?? '');
 }
+

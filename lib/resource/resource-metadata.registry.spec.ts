@@ -22,7 +22,7 @@ describe('ResourceMetadataRegistry', () => {
         ['Notice', 'Notice', '/notices'],
       ]),
     );
-    expect(summary).toHaveLength(8);
+    expect(summary).toHaveLength(10);
   });
 
   it('finds resources by class, entity and path', () => {

@@ -4,6 +4,7 @@ import type { EntityMetadata } from '@mikro-orm/core';
 import { listEntityMetadata } from '../orm/mikro-orm-compat';
 import { getDecoratedResourceClasses, getOwnApiResourceOptions } from './api-resource.decorator';
 import { defaultResourcePath } from './resource-naming';
+import { resolveParents, type ParentRelation } from './resource-parents';
 import { validateApiResourceOptions } from './resource-options.validator';
 import type { ResourceMetadata } from './resource-metadata';
 
@@ -18,6 +19,7 @@ export class ResourceMetadataRegistry {
   // Also caches undecorated subclasses and non-resources (null), so lookups on the flush path are O(1).
   private readonly byClass = new Map<Function, ResourceMetadata | null>();
   private readonly metaByClass = new Map<Function, EntityMetadata>();
+  private readonly parents = new Map<ResourceMetadata, readonly ParentRelation[]>();
 
   constructor(private readonly orm: MikroORM) {}
 
@@ -56,6 +58,12 @@ export class ResourceMetadataRegistry {
     return this.metaByClass.get(cls);
   }
 
+  /** The validated `parents` of a resource (empty when it declares none). */
+  getParents(resource: ResourceMetadata): readonly ParentRelation[] {
+    this.ensureBuilt();
+    return this.parents.get(resource) ?? [];
+  }
+
   /** The resource whose collection path is exactly `path`, e.g. `/books`. */
   getByPath(path: string): ResourceMetadata | undefined {
     this.ensureBuilt();
@@ -80,6 +88,7 @@ export class ResourceMetadataRegistry {
     this.byClass.clear();
     this.byPath.clear();
     this.metaByClass.clear();
+    this.parents.clear();
     const metas = listEntityMetadata(this.orm).filter((meta) => typeof meta.class === 'function');
     for (const meta of metas) {
       this.metaByClass.set(meta.class, meta);
@@ -134,6 +143,13 @@ export class ResourceMetadataRegistry {
       byShortName.set(resource.shortName, resource);
       this.byClass.set(cls, resource);
       resources.push(resource);
+    }
+    const metaByName = new Map(metas.map((meta) => [meta.className, meta]));
+    for (const resource of resources) {
+      const parents = resolveParents(resource, (cls) => this.byClass.get(cls) ?? this.findInAncestors(cls) ?? undefined, (name) => metaByName.get(name));
+      if (parents.length > 0) {
+        this.parents.set(resource, parents);
+      }
     }
     this.resources = Object.freeze(resources);
     return this.resources;

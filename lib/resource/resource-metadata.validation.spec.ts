@@ -1,3 +1,4 @@
+import { ReferenceKind } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/core';
 import { ApiResource, forgetDecoratedResourceClasses } from './api-resource.decorator';
 import { ResourceMetadataRegistry } from './resource-metadata.registry';
@@ -52,6 +53,46 @@ describe('ResourceMetadataRegistry start-up validation', () => {
     decorate(Livre, { path: '/books', shortName: 'Livre' });
     expect(() => new ResourceMetadataRegistry(fakeOrm(Book, Livre)).initialize()).toThrow(
       '@ApiResource() on Livre: path "/books" is already used by Book',
+    );
+  });
+
+  it('checks parents against MikroORM metadata, naming the resource and the property', () => {
+    class Parent {}
+    class Stranger {}
+    class Child {}
+    decorate(Parent, { mercure: true });
+    const meta = (cls: Function, properties: object) => ({ className: cls.name, class: cls, embeddable: false, primaryKeys: ['id'], properties });
+    const orm = (childProperties: object) =>
+      ({
+        getMetadata: () => ({
+          getAll: () => ({
+            Parent: meta(Parent, {}),
+            Stranger: meta(Stranger, {}),
+            Child: meta(Child, childProperties),
+          }),
+        }),
+      }) as unknown as MikroORM;
+    const parentProp = { name: 'parent', kind: ReferenceKind.MANY_TO_ONE, type: 'Parent', owner: true };
+    const stranger = { name: 'stranger', kind: ReferenceKind.MANY_TO_ONE, type: 'Stranger' };
+    const siblings = { name: 'siblings', kind: ReferenceKind.ONE_TO_MANY, type: 'Parent' };
+    const registry = (parents: string[]) => {
+      forgetDecoratedResourceClasses(Child);
+      decorate(Child, { mercure: true, parents });
+      return new ResourceMetadataRegistry(orm({ parent: parentProp, stranger, siblings }));
+    };
+    expect(() => registry(['parnt']).initialize()).toThrow('@ApiResource() on Child: option "parents" names "parnt", which is not a property of Child');
+    expect(() => registry(['siblings']).initialize()).toThrow('option "parents" names "siblings", which is not a ManyToOne (or owning OneToOne) relation');
+    expect(() => registry(['stranger']).initialize()).toThrow('option "parents" names "stranger", whose target Stranger is not an @ApiResource() entity');
+    const valid = registry(['parent']);
+    valid.initialize();
+    expect(valid.getParents(valid.getByClass(Child)!).map((p) => [p.property, p.parent.entityClass])).toEqual([['parent', Parent]]);
+  });
+
+  it('rejects operations outside create, update and delete', () => {
+    class Picky {}
+    decorate(Picky, { mercure: { operations: ['create', 'upsert'] } });
+    expect(() => new ResourceMetadataRegistry(fakeOrm(Picky)).initialize()).toThrow(
+      '@ApiResource() on Picky: option "mercure.operations" must be an array of "create", "update", "delete"',
     );
   });
 });

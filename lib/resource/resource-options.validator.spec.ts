@@ -20,7 +20,7 @@ describe('validateApiResourceOptions', () => {
 
   it.each<[unknown, string]>([
     [{ shortname: 'X' }, '@ApiResource() on Book: option "shortname" is unknown (did you mean "shortName"?)'],
-    [{ foo: 1 }, 'option "foo" is unknown (known: shortName, path, mercure)'],
+    [{ foo: 1 }, 'option "foo" is unknown (known: shortName, path, mercure, parents)'],
     [{ mercure: { topic: 'x' } }, 'option "mercure.topic" is unknown (did you mean "mercure.topics"?)'],
     [{ mercure: { private: 'yes' } }, 'option "mercure.private" must be a boolean'],
     [{ mercure: { retry: -1 } }, 'option "mercure.retry" must be a non-negative integer'],

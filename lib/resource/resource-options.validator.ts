@@ -1,7 +1,8 @@
 import type { ApiResourceOptions, MercureResourceOptions } from './api-resource.options';
 
-const RESOURCE_KEYS: readonly string[] = ['shortName', 'path', 'mercure'];
-const MERCURE_KEYS: readonly string[] = ['topics', 'private', 'id', 'type', 'retry', 'data', 'groups', 'hub'];
+const RESOURCE_KEYS: readonly string[] = ['shortName', 'path', 'mercure', 'parents'];
+const MERCURE_KEYS: readonly string[] = ['topics', 'private', 'id', 'type', 'retry', 'data', 'groups', 'hub', 'operations'];
+const OPERATIONS: readonly string[] = ['create', 'update', 'delete'];
 
 /** A misconfigured `@ApiResource`; the message names the class and the option. */
 export class ApiResourceConfigError extends Error {
@@ -33,6 +34,10 @@ export function validateApiResourceOptions(
     if (problem) {
       throw new ApiResourceConfigError(className, 'path', problem);
     }
+  }
+  const parents = options.parents;
+  if (parents !== undefined && !(Array.isArray(parents) && parents.every(isNonEmptyString))) {
+    throw new ApiResourceConfigError(className, 'parents', 'must be an array of relation names');
   }
   const mercure = options.mercure;
   if (mercure === undefined || typeof mercure === 'boolean' || typeof mercure === 'function') {
@@ -80,6 +85,10 @@ export function validateMercureOptions(
   }
   if (groups !== undefined && !(Array.isArray(groups) && groups.every(isNonEmptyString))) {
     fail('groups', 'must be an array of strings');
+  }
+  const operations = options.operations;
+  if (operations !== undefined && !(Array.isArray(operations) && operations.every((op) => OPERATIONS.includes(op)))) {
+    fail('operations', `must be an array of ${OPERATIONS.map((op) => `"${op}"`).join(', ')}`);
   }
   if (hub !== undefined) {
     if (!isNonEmptyString(hub)) {

@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { MercureFlushListener } from '../orm/mercure-flush.listener';
 import { MercureOutbox } from '../outbox/mercure-outbox';
+import { MercureResourcePublisher } from '../publisher/resource-publisher';
 import { IriConverter } from './iri-converter';
 import { JsonLdSerializer } from './jsonld.serializer';
 import { MercureUpdateFactory } from './mercure-update.factory';
@@ -20,4 +21,5 @@ export const mercureResourceProviders: Provider[] = [
   MercureUpdateFactory,
   MercureOutbox,
   MercureFlushListener,
+  MercureResourcePublisher,
 ];

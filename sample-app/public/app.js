@@ -5,6 +5,8 @@
 //    collection's `@id`: `{+base}/books/{id}` matches the topic of every book whatever the origin the
 //    API puts in front of its IRIs (its PUBLIC_URL, which this page need not know).
 // 3. Each event carries what `GET @id` returns (a deletion: only `@id` and `@type`); apply it.
+//    A book lists its reviews' IRIs in `reviews`, and the API publishes the book again whenever a
+//    review is added to it, moved away or deleted: a card shows the reviews its book lists.
 // 4. Whenever the stream (re)opens, refetch the collections and apply the events received meanwhile
 //    on top: the browser resends `Last-Event-ID` and a hub that kept its history replays what was
 //    missed, but a restarted hub may have forgotten it, and the lists then fill the gap.
@@ -17,6 +19,10 @@
   const state = {
     books: new Map(), // @id -> JSON-LD document
     reviews: new Map(),
+    /** Reviews deleted (a book update may still list one until it arrives). */
+    goneReviews: new Set(),
+    /** Reviews a book lists but whose document is being fetched. */
+    fetchingReviews: new Set(),
     /** @id -> how many times its state was set; stale HTTP responses must not undo newer events. */
     versions: new Map(),
     hub: null,
@@ -124,6 +130,10 @@
     state.versions.set(iri, version(iri) + 1);
     const old = map.get(iri);
     let change;
+    if (map === state.reviews) {
+      if (doc === null) state.goneReviews.add(iri);
+      else state.goneReviews.delete(iri); // an id SQLite gave out again
+    }
     if (doc === null) {
       if (!old) return null;
       map.delete(iri);
@@ -144,15 +154,16 @@
     const iri = doc['@id'];
     const before = mapFor(iri) && mapFor(iri).get(iri);
     const change = put(iri, isDeletion(doc) ? null : doc);
-    if (change) announce(change, iri, change === 'deleted' ? before : doc);
+    if (change) announce(change, iri, change === 'deleted' ? before : doc, before);
   }
 
   /** Replaces everything with fresh lists; returns how many resources changed. */
   function replaceAll(books, reviews) {
     let changes = 0;
+    // Reviews first: the books' cards then find every review they list.
     for (const [map, members] of [
-      [state.books, books],
       [state.reviews, reviews],
+      [state.books, books],
     ]) {
       const fresh = new Map(members.map((doc) => [doc['@id'], doc]));
       for (const iri of [...map.keys()]) if (!fresh.has(iri) && put(iri, null)) changes++;
@@ -324,12 +335,44 @@
     }
   }
 
+  /**
+   * The reviews a book lists, by ascending id, with their documents. One the page has not seen yet
+   * (its own update is still on the way) is fetched, and shown once it arrives.
+   */
+  function reviewsOf(bookIri) {
+    const book = state.books.get(bookIri);
+    if (!book || !Array.isArray(book.reviews)) {
+      // An API without `reviews` on its books: each review names its book.
+      return [...state.reviews.entries()]
+        .filter(([, review]) => review.book === bookIri)
+        .sort(([a, x], [b, y]) => numericId(x, a) - numericId(y, b));
+    }
+    const reviews = [];
+    for (const iri of book.reviews) {
+      if (typeof iri !== 'string' || state.goneReviews.has(iri)) continue;
+      const review = state.reviews.get(iri);
+      if (review) reviews.push([iri, review]);
+      else fetchReview(iri);
+    }
+    return reviews;
+  }
+
+  function fetchReview(iri) {
+    if (!state.loaded || state.fetchingReviews.has(iri) || mapFor(iri) !== state.reviews) return;
+    state.fetchingReviews.add(iri);
+    const before = version(iri);
+    api(iri)
+      .then(({ json }) => applyResponse(json, before))
+      .catch(() => {
+        // Gone meanwhile (its deletion is on the way too), or unreachable: the next sync settles it.
+      })
+      .finally(() => state.fetchingReviews.delete(iri));
+  }
+
   function renderReviews(bookIri) {
     const card = cards.get(bookIri);
     if (!card) return;
-    const reviews = [...state.reviews.entries()]
-      .filter(([, review]) => review.book === bookIri)
-      .sort(([a, x], [b, y]) => numericId(x, a) - numericId(y, b));
+    const reviews = reviewsOf(bookIri);
     const list = card.querySelector('.review-list');
     list.replaceChildren(
       ...reviews.map(([iri, review]) => {
@@ -403,9 +446,18 @@
     while (el.feed.children.length > FEED_LENGTH) el.feed.lastElementChild.remove();
   }
 
-  function announce(change, iri, doc) {
+  /** True when a book's update only changed which reviews it lists: the reviews' own events tell it. */
+  function onlyReviewsChanged(before, doc) {
+    if (!before || !doc) return false;
+    const { reviews: a, ...restBefore } = before;
+    const { reviews: b, ...rest } = doc;
+    return sameDocument(restBefore, rest);
+  }
+
+  function announce(change, iri, doc, before) {
     if (!state.loaded) return;
     if (mapFor(iri) === state.books) {
+      if (change === 'updated' && onlyReviewsChanged(before, doc)) return;
       const verb = { created: 'Added', updated: 'Edited', deleted: 'Deleted' }[change];
       log(change, `${verb} “${bookTitle(doc)}”`);
     } else {

@@ -40,6 +40,7 @@
     renewTimer: null,
     retryTimer: null,
     generation: 0, // bumped on sign-in and sign-out; stale async work checks it
+    renewing: null, // the renewal in flight: sign-out waits for it, or its answer would set the cookie again
   };
 
   async function call(path, { method = 'GET', body } = {}) {
@@ -74,7 +75,13 @@
   // ---------------------------------------------------------------- session and token
 
   /** Renews the subscriber cookie; false when signed out. */
-  async function renewCookie() {
+  function renewCookie() {
+    const renewal = requestRenewal();
+    state.renewing = renewal.catch(() => undefined);
+    return renewal;
+  }
+
+  async function requestRenewal() {
     const result = await call('/login/refresh', { method: 'POST' });
     if (result.status === 401) return false;
     if (!result.ok) throw new Error(messageOf(result));
@@ -255,6 +262,14 @@
   });
 
   el.signout.addEventListener('click', async () => {
+    // No renewal may start now, and one already sent must be answered first: a cookie it sets
+    // after the logout's expiry would outlive the session.
+    state.generation++;
+    if (state.source) state.source.close();
+    state.source = null;
+    clearTimeout(state.retryTimer);
+    await state.renewing;
+    clearTimeout(state.renewTimer); // set by that renewal's answer
     await call('/logout', { method: 'POST' });
     signedOut();
   });

@@ -19,6 +19,7 @@ const decorators: Record<string, unknown> =
 
 export const Entity = decorators.Entity as Export<'Entity'>;
 export const ManyToOne = decorators.ManyToOne as Export<'ManyToOne'>;
+export const OneToMany = decorators.OneToMany as Export<'OneToMany'>;
 export const PrimaryKey = decorators.PrimaryKey as Export<'PrimaryKey'>;
 export const Property = decorators.Property as Export<'Property'>;
 

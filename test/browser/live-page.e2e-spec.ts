@@ -299,6 +299,55 @@ describeWithChromium('live page in Chromium', () => {
     }
   });
 
+  it('shows the reviews each book lists, and follows the book updates when a review moves or goes', async () => {
+    const first = await api.create('/books', { title: 'First shelf', author: 'A' });
+    const second = await api.create('/books', { title: 'Second shelf', author: 'B' });
+    const kept = await api.create('/reviews', { book: first['@id'], rating: 3, body: 'Stays.' });
+    const moving = await api.create('/reviews', { book: first['@id'], rating: 4, body: 'Moves.' });
+
+    const { page, context, errors } = await openPage();
+    const reviewsShown = (book: string) =>
+      page.evaluate((selector) => [...document.querySelectorAll(selector)].map((item: any) => item.dataset.iri), `${card(book)} li.review`);
+    const waitForReviews = (book: string, expected: string[]) =>
+      waitUntil(
+        page,
+        `${book} to show the reviews ${JSON.stringify(expected)}`,
+        ([selector, iris]) => JSON.stringify([...document.querySelectorAll(selector)].map((item: any) => item.dataset.iri)) === JSON.stringify(iris),
+        [`${card(book)} li.review`, expected] as const,
+      );
+    try {
+      await waitForLive(page);
+      await waitForReviews(first['@id'], [kept['@id'], moving['@id']]);
+      expect(await reviewsShown(second['@id'])).toEqual([]);
+      expect(await textOf(page, `${card(second['@id'])} .reviews-summary`)).toBe('No reviews yet');
+
+      // Moved: it leaves the first book's card and joins the second's, as both books' updates say.
+      await api.patch(moving['@id'], { book: second['@id'] });
+      await waitForReviews(second['@id'], [moving['@id']]);
+      await waitForReviews(first['@id'], [kept['@id']]);
+      expect(await textOf(page, `${card(second['@id'])} .reviews-summary`)).toBe('1 review · 4.0 average');
+
+      // Deleted: gone from its book.
+      await api.remove(kept['@id']);
+      await waitForReviews(first['@id'], []);
+      expect(await textOf(page, `${card(first['@id'])} .reviews-summary`)).toBe('No reviews yet');
+
+      // The page holds what GET answers, the books' `reviews` included.
+      for (const book of [first, second]) {
+        const shown = await reviewsShown(book['@id']);
+        expect(shown).toEqual((await api.call('GET', book['@id'])).json.reviews);
+      }
+
+      // A book update that only changes its reviews is not announced as an edit of the book.
+      const feed = await page.locator('#feed li span').allTextContents();
+      expect(feed.filter((line) => line.startsWith('Edited'))).toEqual([]);
+      expect(feed).toContain('Review removed of “First shelf”');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('shows two pages each other’s changes made with the form', async () => {
     const a = await openPage(pageUrl());
     // The second page uses the other name of the same server.

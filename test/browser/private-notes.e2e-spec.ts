@@ -188,4 +188,48 @@ describeWithChromium('live page: private notes in Chromium', () => {
       await carol.context.close();
     }
   }, 90_000);
+
+  it('signing out while a renewal is in flight leaves no subscriber cookie behind', async () => {
+    const dave = await openPage();
+    try {
+      await signIn(dave.page, 'dave');
+      // The next renewal (due within the token's lifetime) is held in the app, its request (with
+      // the session cookie) already sent.
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let held = false;
+      const server = app.getHttpServer() as import('http').Server;
+      const handlers = server.listeners('request') as ((...args: unknown[]) => void)[];
+      server.removeAllListeners('request');
+      server.on('request', (req: import('http').IncomingMessage, res: import('http').ServerResponse) => {
+        const pass = () => handlers.forEach((handler) => handler.call(server, req, res));
+        if (!held && req.url === '/login/refresh') {
+          held = true;
+          void released.then(pass);
+        } else {
+          pass();
+        }
+      });
+      try {
+        const deadline = Date.now() + LIFETIME * 1000 + FOLLOW_TIMEOUT;
+        while (!held && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        server.removeAllListeners('request');
+        handlers.forEach((handler) => server.on('request', handler));
+      }
+      expect(held).toBe(true);
+      const answered = dave.page.waitForResponse('**/login/refresh');
+
+      // Answered after the logout, it would set the subscriber cookie again.
+      await dave.page.click('#signout');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      release();
+      await answered;
+      await waitFor(dave.page, 'the sign-in box', () => !document.getElementById('signin-form').hidden);
+      expect((await dave.context.cookies()).map((c) => c.name)).toEqual([]);
+      expect(dave.errors).toEqual([]);
+    } finally {
+      await dave.context.close();
+    }
+  }, 60_000);
 });

@@ -3,6 +3,7 @@
  * place that knows where MikroORM 6 and 7 keep them.
  */
 import { Collection } from '@mikro-orm/core';
+import type { Ref } from '@mikro-orm/core';
 import {
   Embeddable,
   Embedded,
@@ -182,4 +183,39 @@ export class Notice {
   published: boolean = false;
 }
 
-export const ALL_ENTITIES = [Address, Publisher, Tag, Book, Review, OrderLine, Animal, Dog, Cat, Note, Notice];
+/** A private parent: its own options decide how the updates its posts cause are published. */
+@Entity()
+@ApiResource({ mercure: { private: true } })
+export class Thread {
+  @PrimaryKey()
+  id!: number;
+
+  @Property()
+  owner!: string;
+
+  @OneToMany(() => Post, (post: Post) => post.thread)
+  posts = new Collection<Post>(this);
+}
+
+/** Publishes creates and deletes only, on topics and ids its async functions read from a lazy relation. */
+@Entity()
+@ApiResource<Post>({
+  parents: ['thread'],
+  mercure: {
+    operations: ['create', 'delete'],
+    topics: async (post, { load }) => [`/posts/${post.id}`, `/users/${(await load(post.thread))!.owner}/posts`],
+    id: async (post, { kind, load }) => `urn:post:${post.id}:${kind}:${(await load(post.thread))!.owner}`,
+  },
+})
+export class Post {
+  @PrimaryKey()
+  id!: number;
+
+  @ManyToOne(() => Thread, { ref: true })
+  thread!: Ref<Thread>;
+
+  @Property()
+  text!: string;
+}
+
+export const ALL_ENTITIES = [Address, Publisher, Tag, Book, Review, OrderLine, Animal, Dog, Cat, Note, Notice, Thread, Post];

@@ -13,6 +13,7 @@ import { ResourceMetadataRegistry } from '../../resource/resource-metadata.regis
 import { UpdateRecorder } from '../../testing/update-recorder';
 import { MercureFlushListener } from '../mercure-flush.listener';
 import { MercureOutbox } from '../../outbox/mercure-outbox';
+import { MercureResourcePublisher } from '../../publisher/resource-publisher';
 import { MercureOutboxSchema } from '../../outbox/mercure-outbox.entity';
 import type { ResolvedMercureOptions } from '../../mercure-options.resolver';
 import { createSchema, ReflectMetadataProvider } from '../../../test/support/mikro-orm-version';
@@ -33,6 +34,8 @@ export interface MercureTestContext {
   listener: MercureFlushListener;
   /** The outbox (enabled with the `outbox` option). */
   outbox: MercureOutbox;
+  /** Publishes by hand what the listener would. */
+  resourcePublisher: MercureResourcePublisher;
   /** Waits until the listener handed its updates over and both hubs delivered them. */
   drain(): Promise<void>;
   /** Drains, then forgets what both hubs received. */
@@ -99,7 +102,7 @@ export async function createMercureTestContext(options: MercureTestContextOption
     outbox: { leaseDuration: 5000, sweepInterval: 200, batchSize: 100, concurrency: 16, alertAfter: 10_000, ...options.outboxOptions },
   };
   const outbox = new MercureOutbox(orm, hubs, { delivery } as unknown as ResolvedMercureOptions);
-  const listener = new MercureFlushListener(orm, resources, updates, hubs, { delivery }, outbox);
+  const listener = new MercureFlushListener(orm, resources, updates, hubs, { delivery }, outbox, iris);
   for (const subscriber of options.subscribersBefore ?? []) {
     orm.em.getEventManager().registerSubscriber(subscriber);
   }
@@ -132,6 +135,7 @@ export async function createMercureTestContext(options: MercureTestContextOption
     serializer,
     listener,
     outbox,
+    resourcePublisher: new MercureResourcePublisher(orm, updates, hubs, outbox),
     drain,
     async reset() {
       await drain();

@@ -55,7 +55,7 @@ export function defineTransactionScenarios(
     });
     expect(await published()).toEqual([{ topic: `/books/${book.id}`, data: expect.objectContaining({ title: 'Final' }) }]);
     const stored = await ctx.orm.em.fork().findOneOrFail(Book, book.id, { populate: ['tags', 'reviews'] });
-    expect(ctx.recorder.updates[0].data).toBe(JSON.stringify(ctx.serializer.serialize(stored)));
+    expect(ctx.recorder.updates[0].data).toBe(JSON.stringify(await ctx.serializer.serialize(stored)));
   });
 
   it('publishes only the delete of an entity changed then deleted in one transaction', async () => {

@@ -1,5 +1,7 @@
+import { Collection } from '@mikro-orm/core';
 import { ApiResource } from 'nestjs-mercure';
-import { Entity, PrimaryKey, Property } from '../orm';
+import { Review } from '../reviews/review.entity';
+import { Entity, OneToMany, PrimaryKey, Property } from '../orm';
 
 @Entity()
 @ApiResource({ mercure: true })
@@ -15,4 +17,8 @@ export class Book {
 
   @Property({ type: 'string', nullable: true })
   isbn: string | null = null;
+
+  /** Shown as the IRIs of the reviews, by ascending id; Review's `parents` publishes the book when they change. */
+  @OneToMany(() => Review, (review: Review) => review.book)
+  reviews = new Collection<Review>(this);
 }

@@ -1,16 +1,15 @@
 import { EntityManager } from '@mikro-orm/core';
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Res, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
-import { IriConverter, JsonLdSerializer } from 'nestjs-mercure';
+import { IriConverter, jsonLdCollection, JsonLdResponseInterceptor, JsonLdSerializer } from 'nestjs-mercure';
 import { Note } from '../notes/note.entity';
 import { Review } from '../reviews/review.entity';
-import { collection, parseId } from '../common/json-ld';
-import { JsonLdInterceptor } from '../common/json-ld.interceptor';
+import { parseId } from '../common/parse-id';
 import { Book } from './book.entity';
 import { CreateBookDto, UpdateBookDto } from './book.dto';
 
 @Controller('books')
-@UseInterceptors(JsonLdInterceptor)
+@UseInterceptors(JsonLdResponseInterceptor)
 export class BooksController {
   constructor(
     private readonly em: EntityManager,
@@ -20,8 +19,8 @@ export class BooksController {
 
   @Get()
   async list() {
-    const books = await this.em.find(Book, {}, { orderBy: { id: 'asc' } });
-    return collection('/books', books.map((book) => this.serializer.serialize(book)));
+    const books = await this.em.find(Book, {}, { orderBy: { id: 'asc' }, populate: ['reviews'] });
+    return jsonLdCollection('/books', await Promise.all(books.map((book) => this.serializer.serialize(book))));
   }
 
   @Get(':id')

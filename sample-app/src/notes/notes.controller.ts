@@ -1,18 +1,17 @@
 import { EntityManager } from '@mikro-orm/core';
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
-import { IriConverter, JsonLdSerializer } from 'nestjs-mercure';
+import { IriConverter, jsonLdCollection, JsonLdResponseInterceptor, JsonLdSerializer } from 'nestjs-mercure';
 import { CurrentUser, SignedInGuard } from '../auth/signed-in.guard';
 import { Book } from '../books/book.entity';
-import { collection, parseId } from '../common/json-ld';
-import { JsonLdInterceptor } from '../common/json-ld.interceptor';
+import { parseId } from '../common/parse-id';
 import { CreateNoteDto, UpdateNoteDto } from './note.dto';
 import { Note } from './note.entity';
 
 /** The signed-in user's notes; another user's note is answered 404, as if it did not exist. */
 @Controller('notes')
 @UseGuards(SignedInGuard)
-@UseInterceptors(JsonLdInterceptor)
+@UseInterceptors(JsonLdResponseInterceptor)
 export class NotesController {
   constructor(
     private readonly em: EntityManager,
@@ -23,7 +22,7 @@ export class NotesController {
   @Get()
   async list(@CurrentUser() user: string) {
     const notes = await this.em.find(Note, { owner: user }, { orderBy: { id: 'asc' } });
-    return collection('/notes', notes.map((note) => this.serializer.serialize(note)));
+    return jsonLdCollection('/notes', await Promise.all(notes.map((note) => this.serializer.serialize(note))));
   }
 
   @Get(':id')

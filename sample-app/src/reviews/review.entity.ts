@@ -3,7 +3,8 @@ import { Book } from '../books/book.entity';
 import { Entity, ManyToOne, PrimaryKey, Property } from '../orm';
 
 @Entity()
-@ApiResource({ mercure: true })
+// A review's create, delete or move to another book also publishes the book(s), whose `reviews` list it.
+@ApiResource<Review>({ mercure: true, parents: ['book'] })
 export class Review {
   @PrimaryKey()
   id!: number;

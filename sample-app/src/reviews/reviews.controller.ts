@@ -1,15 +1,14 @@
 import { EntityManager } from '@mikro-orm/core';
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Res, UseInterceptors } from '@nestjs/common';
 import type { Response } from 'express';
-import { IriConverter, JsonLdSerializer } from 'nestjs-mercure';
+import { IriConverter, jsonLdCollection, JsonLdResponseInterceptor, JsonLdSerializer } from 'nestjs-mercure';
 import { Book } from '../books/book.entity';
-import { collection, parseId } from '../common/json-ld';
-import { JsonLdInterceptor } from '../common/json-ld.interceptor';
+import { parseId } from '../common/parse-id';
 import { CreateReviewDto, UpdateReviewDto } from './review.dto';
 import { Review } from './review.entity';
 
 @Controller('reviews')
-@UseInterceptors(JsonLdInterceptor)
+@UseInterceptors(JsonLdResponseInterceptor)
 export class ReviewsController {
   constructor(
     private readonly em: EntityManager,
@@ -20,7 +19,7 @@ export class ReviewsController {
   @Get()
   async list() {
     const reviews = await this.em.find(Review, {}, { orderBy: { id: 'asc' } });
-    return collection('/reviews', reviews.map((review) => this.serializer.serialize(review)));
+    return jsonLdCollection('/reviews', await Promise.all(reviews.map((review) => this.serializer.serialize(review))));
   }
 
   @Get(':id')

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { MikroORM } from '@mikro-orm/core';
 import { NestFactory } from '@nestjs/core';
+import { UpdateRecorder } from 'nestjs-mercure/testing';
+import { Update } from 'nestjs-mercure';
 import { AppModule, BASE_URL } from './app.module.js';
 import { createSchema } from './orm.js';
 
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     check(event.includes(`${BASE_URL}/books/1`) || event.includes('"Packed"'), `unexpected event: ${event}`);
     const data = event.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
     check(JSON.stringify(JSON.parse(data)) === JSON.stringify(book), `update data ${data} differs from ${JSON.stringify(book)}`);
+    check((await new UpdateRecorder().send(new Update('urn:check', '', { id: 'urn:x' }))) === 'urn:x', 'nestjs-mercure/testing did not load');
     console.log(`pack-proof: ok (Link: ${link}; update: ${data})`);
   } finally {
     await app.close();
