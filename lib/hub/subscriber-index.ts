@@ -1,5 +1,6 @@
 import { HttpError } from './http-util';
 import type { Subscriber } from './subscriber';
+import { literalOf, literalPrefix, literalSuffix } from './selector-kind';
 import { TopicSelectorStore } from './topic-selector';
 
 /** Compiled NFA states all subscribed templates may take together (about 13 bytes each). */
@@ -62,7 +63,7 @@ export class SubscriberIndex {
     for (const selector of sub.selectors) {
       if (selector === '*') this.wildcard.add(sub);
       else if (added.has(selector) || this.templates.has(selector)) this.addTemplate(selector, sub);
-      else addTo(this.exact, selector, sub);
+      else addTo(this.exact, literalOf(selector), sub);
     }
   }
 
@@ -71,7 +72,7 @@ export class SubscriberIndex {
     for (const selector of sub.selectors) {
       if (selector === '*') this.wildcard.delete(sub);
       else if (this.templates.has(selector)) this.removeTemplate(selector, sub);
-      else removeFrom(this.exact, selector, sub);
+      else removeFrom(this.exact, literalOf(selector), sub);
     }
   }
 
@@ -99,13 +100,13 @@ export class SubscriberIndex {
     let set = this.templates.get(selector);
     if (!set) {
       this.templates.set(selector, (set = new Set()));
-      const prefix = selector.slice(0, selector.indexOf('{'));
+      const prefix = literalPrefix(selector);
       let bucket = this.byPrefix.get(prefix);
       if (!bucket) {
         this.byPrefix.set(prefix, (bucket = new Map()));
         this.prefixLengths.set(prefix.length, (this.prefixLengths.get(prefix.length) ?? 0) + 1);
       }
-      bucket.set(selector, selector.slice(selector.lastIndexOf('}') + 1));
+      bucket.set(selector, literalSuffix(selector));
     }
     set.add(sub);
   }
@@ -116,7 +117,7 @@ export class SubscriberIndex {
     if (set.size > 0) return;
     this.templates.delete(selector);
     this.selectors.release(selector);
-    const prefix = selector.slice(0, selector.indexOf('{'));
+    const prefix = literalPrefix(selector);
     const bucket = this.byPrefix.get(prefix)!;
     bucket.delete(selector);
     if (bucket.size > 0) return;
