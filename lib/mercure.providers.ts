@@ -16,7 +16,7 @@ function createTransport(hub: ResolvedHubConfig, options: ResolvedMercureOptions
   if (hub.publishUrl) {
     return new HttpTransport({
       url: hub.publishUrl,
-      token: createTokenProvider(hub.jwt, `${hub.optionPath}jwt`),
+      token: createTokenProvider(hub.jwt, `${hub.optionPath}jwt`, hub.accessToken),
       timeout: options.delivery.timeout,
       connections: options.delivery.connections,
     });

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'http';
+import { MERCURE_AUTHORIZATION_DETAIL } from '../jwt/access-token';
 import { HttpError, headerValue } from './http-util';
 import type { HubGrants, HubProtocol, SubscriptionRequest } from './hub-protocol';
 import { TokenError } from './jwt';
@@ -6,8 +7,6 @@ import { checkSelector, checkSelectorCount } from './protocol-0x';
 import { exactSelector, urlPatternSelector } from './selector-kind';
 import { UrlPatternMatcher } from './url-pattern';
 
-/** The `type` of the authorization details a Mercure hub reads (RFC 9396). */
-export const MERCURE_AUTHORIZATION_DETAIL = 'https://mercure.rocks/authorization-detail';
 /** The 1.0 cookie's default name (the `__Secure-` prefix makes browsers insist on `Secure`). */
 export const ACCESS_TOKEN_COOKIE = '__Secure-mercure_access_token';
 /** Most URL patterns in one subscription request (each is compiled). */

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'http';
+import { MERCURE_AUTHORIZATION_DETAIL } from '../jwt/access-token';
 import type { HubConfig } from './hub-config';
 
 /** Where RFC 9728 puts the metadata of a protected resource: the well-known prefix, then its path. */
@@ -19,7 +20,7 @@ export function sendResourceMetadata(res: ServerResponse, config: HubConfig): vo
     authorization_servers: [accessToken.issuer],
     bearer_methods_supported: ['header'],
     resource_signing_alg_values_supported: [...algorithms],
-    authorization_details_types_supported: ['https://mercure.rocks/authorization-detail'],
+    authorization_details_types_supported: [MERCURE_AUTHORIZATION_DETAIL],
   });
   res.writeHead(200, {
     'Content-Type': 'application/json',
