@@ -25,8 +25,13 @@ export interface HubAuthorization {
   name: string;
   /** The token format used unless a grant asks for another. */
   protocol: SubscriberProtocol;
-  /** Every format the hub reads (both for a hub in `both` mode): cookies are set for each. */
+  /** Every format the hub reads (both for a hub in `both` mode). */
   protocols: SubscriberProtocol[];
+  /**
+   * The formats `setCookie` sets a cookie for: all of them, except, in `both` mode, the 1.0 one
+   * when the hub is plain http on a non-loopback host (browsers drop a `__Secure-` cookie there).
+   */
+  cookieProtocols: SubscriberProtocol[];
   lifetime: number;
   sameSite: SubscriberCookieSameSite;
   /** An Error when no key was configured for a hub that is not the default one (thrown on use). */
@@ -62,18 +67,21 @@ export function resolveHubAuthorizations(
       name: hub.name,
       protocol: protocols[0],
       protocols,
+      cookieProtocols: protocols,
       lifetime: lifetimeOf(settings.lifetime, `${where}lifetime`),
       sameSite: sameSiteOf(settings.sameSite, where),
       key: keyOf(settings, where, hub, servedInProcess ? embedded : undefined, hub.name === mercure.defaultHub),
       scope: scopeOf(settings, where, hub, registry, mercure.baseUrl),
     });
-    const { scope } = result.get(hub.name)!;
-    for (const protocol of protocols) {
-      // Browsers take `Secure` cookies from loopback hosts over http too (a secure context).
-      const hubHost = registry.get(hub.name).subscribeUrl && new URL(registry.get(hub.name).subscribeUrl!, mercure.baseUrl).hostname;
-      if (protocol.requiresSecureCookie && !(scope instanceof Error) && !scope.secure && !LOOPBACK.test(hubHost || '')) {
-        throw new MercureAuthorizationConfigError(`hub "${hub.name}": the ${protocol.version} cookie ${protocol.cookieName} needs an https hub`);
-      }
+    const resolved = result.get(hub.name)!;
+    const scope = resolved.scope;
+    // Browsers take `Secure` cookies from loopback hosts over http too (a secure context).
+    const hubUrl = registry.get(hub.name).subscribeUrl;
+    const deliverable = (p: SubscriberProtocol) =>
+      !p.requiresSecureCookie || scope instanceof Error || scope.secure || LOOPBACK.test(hubUrl ? new URL(hubUrl, mercure.baseUrl).hostname : '');
+    resolved.cookieProtocols = protocols.filter(deliverable);
+    if (resolved.cookieProtocols.length === 0) {
+      throw new MercureAuthorizationConfigError(`hub "${hub.name}": the 1.0 cookie ${protocols[0].cookieName} needs an https hub (or a loopback one)`);
     }
   }
   return result;

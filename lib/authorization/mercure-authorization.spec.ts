@@ -361,6 +361,11 @@ describe('MercureAuthorization for 1.0 hubs', () => {
 
   it('refuses a 1.0 cookie for a remote plain-http hub, and typed selectors on 0.x', async () => {
     expect(() => authorization({ baseUrl: 'http://api.test' }, {}, hub1)).toThrow(/needs an https hub/);
+    // In both mode, the 0.x cookie alone is set there.
+    const both = authorization({ baseUrl: 'http://api.test' }, {}, { ...hub1, protocol: 'both' });
+    const res = { headers: [] as string[], append(_name: string, value: string) { this.headers.push(value); } };
+    await both.setCookie(res, { subscribe: ['/users/alice/notes'] });
+    expect(res.headers.map((h) => parseCookie(h).name)).toEqual(['mercureAuthorization']);
     await expect(embeddedHub().createSubscriberToken({ subscribe: [{ match: '/x', match_type: 'urlpattern' }] })).rejects.toThrow(/strings/);
   });
 });

@@ -46,12 +46,12 @@ export class MercureAuthorization {
 
   /**
    * Sets the subscriber cookie on an Express response or a Fastify reply; returns the cookie. For a
-   * hub speaking both versions, sets both cookies (0.x and 1.0) unless `grant.protocol` picks one,
-   * and returns the first.
+   * hub speaking both versions, sets both cookies (0.x and 1.0; the 1.0 one only where a browser
+   * can keep it: https or loopback) unless `grant.protocol` picks one, and returns the first.
    */
   async setCookie(res: CookieResponse, grant: SubscriberGrant): Promise<SubscriberCookie> {
     const hub = this.hub(grant.hub);
-    const protocols = grant.protocol ? [this.protocolOf(hub, grant.protocol)] : hub.protocols;
+    const protocols = grant.protocol ? [this.protocolOf(hub, grant.protocol)] : hub.cookieProtocols;
     const cookies: SubscriberCookie[] = [];
     for (const protocol of protocols) cookies.push(await this.cookieFor(hub, protocol, grant));
     for (const cookie of cookies) appendSetCookie(res, cookie.header);

@@ -46,6 +46,10 @@ export class AppModule {
               ? { token: config.mercureJwtToken }
               : { secret: config.mercureJwtSecret },
           delivery: { mode: config.mercureDelivery },
+          // An external hub in `both` mode takes 0.x publisher tokens; a 1.0-only one needs 1.0 tokens.
+          protocol: config.mercureHubProtocol === '1.0' ? '1.0' : '0.x',
+          issuer: config.mercureHubIssuer,
+          audience: config.mercureHubAudience,
         }),
         ...(embeddedHub
           ? [
@@ -53,6 +57,9 @@ export class AppModule {
                 publisherJwt: { key: config.mercureJwtSecret },
                 anonymous: true,
                 cors: { origins: '*' },
+                protocol: config.mercureHubProtocol,
+                issuer: config.mercureHubIssuer,
+                audience: config.mercureHubAudience,
               }),
             ]
           : []),
