@@ -40,6 +40,7 @@ export type { FailedOutboxRow, OutboxRow } from './outbox/outbox-store';
 
 // Discovery
 export { MercureDiscovery } from './discovery/mercure-discovery.decorator';
+export { mercureLink } from './discovery/link-header';
 
 // Embedded hub
 export { MercureHubModule } from './hub/mercure-hub.module';

@@ -47,7 +47,7 @@ export function createHubRegistry(options: ResolvedMercureOptions, localHub?: Lo
       retryDelay: options.delivery.retryDelay,
       maxRetryDelay: options.delivery.maxRetryDelay,
     });
-    publishers.set(hub.name, new HubPublisher(hub.name, subscribeUrlOf(hub, options, localHub), queue));
+    publishers.set(hub.name, new HubPublisher(hub.name, subscribeUrlOf(hub, options, localHub), queue, hub.protocol));
   }
   return new HubRegistry(publishers, options.defaultHub);
 }

@@ -34,6 +34,7 @@ describe('sample app: Mercure protocol versions', () => {
 
   it('both (the default): sign-in sets mercureAuthorization and the 1.0 cookie; sign-out expires both', async () => {
     const app = await start({});
+    expect((await app.request('GET', '/books')).headers.get('link')).toBe(`<${PUBLIC_URL}${HUB_PATH}>; rel="mercure"`);
     const cookies = await login(app, 'alice');
     expect(cookies.map((c) => c.name)).toEqual(['session', 'mercureAuthorization', '__Secure-mercure_access_token']);
     expect(cookies[2].secure).toBe(true);
@@ -64,20 +65,27 @@ describe('sample app: Mercure protocol versions', () => {
     streams.push(owner, anonymous);
     expect(owner.headers['mercure-last-event-id']).toBeDefined();
 
-    const book = await (await app.request('POST', '/books', { title: 'Dune', author: 'Herbert' })).json();
+    const book = (await (await app.request('POST', '/books', { title: 'Dune', author: 'Herbert' })).json()) as Record<string, string>;
     const created = await fetch(`${app.url}/notes`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Cookie: session },
       body: JSON.stringify({ book: book['@id'], body: 'private' }),
     });
     expect(created.status).toBe(201);
-    const note = await created.json();
+    const note = (await created.json()) as Record<string, string>;
     const received = await owner.nextEvent();
     expect(JSON.parse(received.data)).toMatchObject({ '@id': note['@id'], body: 'private' });
     // The anonymous subscriber got the public book, never the note.
     expect(JSON.parse((await anonymous.nextEvent()).data)['@id']).toBe(book['@id']);
     await app.request('POST', '/books', { title: 'Marker', author: 'm' });
     expect(JSON.parse((await anonymous.nextEvent()).data).title).toBe('Marker');
+
+    // Discovery carries the 1.0 attributes; the RFC 9728 metadata names the hub's resource.
+    expect((await app.request('GET', '/books')).headers.get('link')).toBe(
+      `<${PUBLIC_URL}${HUB_PATH}>; rel="mercure"; content-type="application/ld+json"`,
+    );
+    const metadata = await (await fetch(`${app.url}/.well-known/oauth-protected-resource${HUB_PATH}`)).json();
+    expect(metadata).toMatchObject({ resource: `${PUBLIC_URL}${HUB_PATH}`, authorization_servers: [PUBLIC_URL] });
 
     // 0.x requests are refused by a 1.0-only hub.
     expect((await fetch(`${hubUrl}?topic=${encodeURIComponent(NOTES('alice'))}`)).status).toBe(400);
@@ -96,7 +104,7 @@ describe('sample app: Mercure protocol versions', () => {
     });
     const sse = await subscribe(matchUrl(hubUrl, [['match_urlpattern', 'http://publisher.test/books/:id']]));
     streams.push(sse);
-    const book = await (await publisherApp.request('POST', '/books', { title: 'Published with at+jwt', author: 'a' })).json();
+    const book = (await (await publisherApp.request('POST', '/books', { title: 'Published with at+jwt', author: 'a' })).json()) as Record<string, string>;
     expect(JSON.parse((await sse.nextEvent()).data)).toMatchObject({ '@id': book['@id'], title: 'Published with at+jwt' });
   });
 });
