@@ -10,9 +10,12 @@ const URL_PATTERN = '\0p';
 
 export type SelectorType = 'exact' | 'urlpattern' | 'uritemplate';
 
-/** The selector for an exact 1.0 `match` (kept as is when that is unambiguous). */
+/**
+ * The selector for an exact 1.0 topic (kept as is when that is unambiguous; `*` here is the
+ * literal topic `*`: callers map the wildcard `match=*` to `*` themselves).
+ */
 export function exactSelector(topic: string): string {
-  return topic.includes('{') || topic.startsWith('\0') ? EXACT + topic : topic;
+  return topic === '*' || topic.includes('{') || topic.startsWith('\0') ? EXACT + topic : topic;
 }
 
 export function urlPatternSelector(pattern: string): string {

@@ -100,10 +100,13 @@ describe('Protocol 1.0 (Nest app, real SSE)', () => {
       expect(await receivedBeforeMarker(sse)).toEqual([]);
     });
 
-    it('* receives everything', async () => {
+    it('* receives everything; match_exact=* only the topic "*"', async () => {
       const sse = await sub([['match', '*']]);
+      const literal = await sub([['match_exact', '*']]);
       await send({ topic: 'urn:anything', data: 'x' });
-      expect(await receivedBeforeMarker(sse)).toEqual(['x']);
+      await send({ topic: '*', data: 'star' });
+      expect(await receivedBeforeMarker(sse)).toEqual(['x', 'star']);
+      expect(await receivedBeforeMarker(literal)).toEqual(['star']);
     });
 
     it('a private update reaches only subscribers whose token matches it', async () => {
