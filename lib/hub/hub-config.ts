@@ -25,6 +25,7 @@ export interface HubConfig {
   writeBufferLimit: number;
   subscriptions: boolean;
   maxTemplates: number;
+  maxUrlPatterns: number;
   recentIds: number;
 }
 
@@ -35,12 +36,13 @@ export const HUB_DEFAULTS = {
   maxBodySize: 1024 * 1024,
   writeBufferLimit: 1024 * 1024,
   maxTemplates: 10_000,
+  maxUrlPatterns: 200,
 };
 
 const OPTION_KEYS = new Set([
   'path', 'publisherJwt', 'subscriberJwt', 'anonymous', 'cors', 'publishOrigins', 'cookieName', 'heartbeat',
   'historySize', 'maxBodySize', 'subscriptions', 'transport', 'writeBufferLimit', 'clockTolerance', 'maxTemplates',
-  'logger', 'protocol', 'issuer', 'audience', 'accessTokenCookieName',
+  'logger', 'protocol', 'issuer', 'audience', 'accessTokenCookieName', 'maxUrlPatterns',
 ]);
 const PROTOCOLS = ['0.x', '1.0', 'both'];
 const JWT_KEYS = new Set(['key', 'algorithm']);
@@ -105,6 +107,7 @@ export function resolveHubConfig(options: MercureHubModuleOptions & { logger?: M
     writeBufferLimit: positive(options.writeBufferLimit ?? HUB_DEFAULTS.writeBufferLimit, 'writeBufferLimit'),
     subscriptions: booleanOption(options.subscriptions, 'subscriptions') ?? false,
     maxTemplates: positive(options.maxTemplates ?? HUB_DEFAULTS.maxTemplates, 'maxTemplates'),
+    maxUrlPatterns: positive(options.maxUrlPatterns ?? HUB_DEFAULTS.maxUrlPatterns, 'maxUrlPatterns'),
     // Remembered update ids (a repeated id is the same update): the LRU keeps at least half its
     // capacity, so the last max(historySize, 1000) ids are always known.
     recentIds: 2 * Math.max(historySize, 1000),

@@ -97,6 +97,13 @@ export interface MercureHubModuleOptions {
    * that would add more is answered 429. Exact topics are not counted.
    */
   maxTemplates?: number;
+  /**
+   * 1.0: most distinct URL patterns (`match_urlpattern`) subscribed at once on this instance
+   * (default 200; they count towards `maxTemplates` too). A URL pattern costs a publish far more
+   * than a URI template when many share a URL prefix; a subscription that would add more is
+   * answered 429.
+   */
+  maxUrlPatterns?: number;
 }
 
 export interface MercureHubOptionsFactory {

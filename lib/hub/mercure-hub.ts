@@ -78,7 +78,7 @@ export class MercureHub implements LocalHub {
     this.logger = options.logger ?? consoleHubLogger();
     this.path = this.config.path;
     this.transport = createTransport(options.transport, this.config.historySize, this.logger);
-    this.index = new SubscriberIndex(this.selectors, this.config.maxTemplates);
+    this.index = new SubscriberIndex(this.selectors, this.config.maxTemplates, this.config.maxUrlPatterns);
     this.fanOut = new HubFanOut(this.index, this.selectors, this.config.writeBufferLimit);
     this.cors = new HubCors(this.config.corsOrigins);
     const authorization = new HubAuthorization(this.config, this.selectors, this.logger);

@@ -5,6 +5,8 @@
  * refuses NUL in selectors): an exact topic that contains `{` (it must not be read as a template),
  * and a WHATWG URL pattern.
  */
+import { urlPatternPrefix } from './url-pattern';
+
 const EXACT = '\0e';
 const URL_PATTERN = '\0p';
 
@@ -44,9 +46,12 @@ export function needsMatching(selector: string): boolean {
   return !selector.startsWith(EXACT) && selector.includes('{');
 }
 
-/** Literal text every topic the selector matches starts with ('' when unknown). */
+/**
+ * Literal text every topic the selector matches starts with ('' when unknown); for a URL pattern,
+ * every topic's `urlKeyOf`.
+ */
 export function literalPrefix(selector: string): string {
-  return selector.startsWith(URL_PATTERN) ? '' : selector.slice(0, selector.indexOf('{'));
+  return selector.startsWith(URL_PATTERN) ? urlPatternPrefix(selector.slice(2)) : selector.slice(0, selector.indexOf('{'));
 }
 
 /** Literal text every topic the selector matches ends with ('' when unknown). */

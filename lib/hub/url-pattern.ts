@@ -80,3 +80,41 @@ function unboundedShape(source: string): string | undefined {
   }
   return undefined;
 }
+
+const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
+/** `scheme://host[:port]` then literal path characters (none that URL parsing would re-encode). */
+const LITERAL_START = /^(https?):\/\/([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(\d{1,5}))?([/?#]|$)/i;
+const LITERAL_PATH = /^[A-Za-z0-9\-_~!$&',;=@/.]*/;
+
+/**
+ * Text every URL a pattern matches starts with, in the form of `urlKeyOf` (lower-case scheme and
+ * host, no default port, the path as URL parsing leaves it): lets the hub's index skip the
+ * patterns a topic cannot match. Conservative: '' whenever unsure (such patterns are tried on
+ * every topic).
+ */
+export function urlPatternPrefix(pattern: string): string {
+  const start = LITERAL_START.exec(pattern);
+  if (!start) return /^https?:\/\//i.test(pattern) ? pattern.slice(0, pattern.indexOf(':')).toLowerCase() + '://' : '';
+  const scheme = start[1].toLowerCase();
+  const port = start[3] !== undefined && start[3] !== DEFAULT_PORTS[scheme] ? `:${start[3]}` : '';
+  const origin = `${scheme}://${start[2].toLowerCase()}${port}`;
+  if (start[4] !== '/') return origin;
+  const rest = pattern.slice(start[0].length - 1);
+  let path = LITERAL_PATH.exec(rest)![0];
+  // Dot segments are resolved when the pattern is parsed (`/a/../b` is `/b`): no path prefix then.
+  if (path.includes('/.')) path = '';
+  // A "/" right before a group is that group's prefix, optional with it (`/books/:id?` matches `/books`).
+  else if (path.length < rest.length && path.endsWith('/')) path = path.slice(0, -1);
+  return origin + path;
+}
+
+/** The form of a topic `urlPatternPrefix` prefixes are compared with ('' for non-http(s) topics). */
+export function urlKeyOf(topic: string): string {
+  if (topic.length > MAX_URL_PATTERN_TOPIC_LENGTH || !/^https?:/i.test(topic)) return '';
+  try {
+    const url = new URL(topic);
+    return `${url.protocol}//${url.hostname}${url.port ? ':' + url.port : ''}${url.pathname}`;
+  } catch {
+    return '';
+  }
+}
