@@ -80,7 +80,7 @@ export class MercureHub implements LocalHub {
     this.transport = createTransport(options.transport, this.config.historySize, this.logger);
     this.index = new SubscriberIndex(this.selectors, this.config.maxTemplates, this.config.maxUrlPatterns);
     this.fanOut = new HubFanOut(this.index, this.selectors, this.config.writeBufferLimit);
-    this.cors = new HubCors(this.config.corsOrigins);
+    this.cors = new HubCors(this.config.corsOrigins, this.config.versions.has('1.0') ? 'GET, POST, QUERY, OPTIONS' : undefined);
     const authorization = new HubAuthorization(this.config, this.selectors, this.logger);
     this.publisher = new PublishHandler(
       this.transport,

@@ -233,6 +233,42 @@ describe('Protocol 1.0 (Nest app, real SSE)', () => {
       }
     });
 
+    it('answers 429 past maxUrlPatterns distinct URL patterns, and takes them again once released', async () => {
+      const small = await startNestHub({ protocol: '1.0', issuer: ISSUER, audience: AUDIENCE, publisherJwt: { key: SECRET }, anonymous: true, maxUrlPatterns: 2 });
+      try {
+        const two = await subscribe(matchUrl(small.hubUrl, [['match_urlpattern', 'https://a.example/:x'], ['match_urlpattern', 'https://b.example/:x']]));
+        const third = await request(matchUrl(small.hubUrl, [['match_urlpattern', 'https://c.example/:x']]));
+        expect(third.status).toBe(429);
+        expect(third.body).toMatch(/maxUrlPatterns/);
+        // A pattern already followed costs nothing more.
+        const again = await subscribe(matchUrl(small.hubUrl, [['match_urlpattern', 'https://a.example/:x']]));
+        again.close();
+        two.close();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const later = await subscribe(matchUrl(small.hubUrl, [['match_urlpattern', 'https://c.example/:x']]));
+        later.close();
+      } finally {
+        await small.close();
+      }
+    });
+
+    it('lets browsers on allowed origins subscribe with QUERY and read the 1.0 headers (CORS)', async () => {
+      const cors = await startNestHub({ protocol: '1.0', issuer: ISSUER, audience: AUDIENCE, publisherJwt: { key: SECRET }, anonymous: true, cors: { origins: ['https://app.example'] } });
+      try {
+        const preflight = await request(cors.hubUrl, {
+          method: 'OPTIONS',
+          headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'QUERY' },
+        });
+        expect(preflight.status).toBe(204);
+        expect(preflight.headers['access-control-allow-methods']).toContain('QUERY');
+        const sse = await subscribe(matchUrl(cors.hubUrl, [['match', 'urn:x']]), { Origin: 'https://app.example' });
+        expect(sse.headers['access-control-expose-headers']).toContain('Mercure-Last-Event-ID');
+        sse.close();
+      } finally {
+        await cors.close();
+      }
+    });
+
     it('replays from last_event_id and names the position in Mercure-Last-Event-ID', async () => {
       const first = await send({ topic: 'urn:replay', data: 'one' });
       await send({ topic: 'urn:replay', data: 'two' });
