@@ -73,3 +73,5 @@ export type {
   SubscriberCookieSameSite,
 } from './authorization/mercure-authorization.options';
 export type { SubscriberCookie, CookieResponse } from './authorization/set-cookie';
+/** A Mercure 1.0 topic selector in tokens: an exact topic (or `*`), or `{ match, match_type }`. */
+export type { TopicMatch } from './jwt/access-token';

@@ -1,10 +1,7 @@
-import { signAccessToken } from '../jwt/access-token';
+import { ACCESS_TOKEN_COOKIE, signAccessToken } from '../jwt/access-token';
 import { RESERVED_CLAIMS } from './draft-subscriber-protocol';
 import type { SigningKey } from './signing-key';
 import type { ResolvedGrant, SubscriberProtocol } from './subscriber-protocol';
-
-/** The 1.0 cookie's default name; the `__Secure-` prefix makes browsers require `Secure`. */
-export const ACCESS_TOKEN_COOKIE = '__Secure-mercure_access_token';
 
 /** Claims a 1.0 token's issuer sets itself; a grant's extra `claims` may not replace them. */
 export const RESERVED_ACCESS_TOKEN_CLAIMS = [...RESERVED_CLAIMS, 'iss', 'aud', 'jti', 'authorization_details'];

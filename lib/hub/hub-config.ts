@@ -2,7 +2,7 @@ import { DEFAULT_HUB_PATH } from '../mercure.constants';
 import type { MercureHubLogger } from './hub-logger';
 import type { ProtocolVersion } from './hub-protocol';
 import { JwtVerifier } from './jwt';
-import { ACCESS_TOKEN_COOKIE } from './protocol-10';
+import { ACCESS_TOKEN_COOKIE } from '../jwt/access-token';
 import { MercureHubConfigError, MercureHubModuleOptions } from './mercure-hub.options';
 
 /** The hub's options once checked, with defaults applied. */

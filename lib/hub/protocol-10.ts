@@ -7,8 +7,6 @@ import { checkSelector, checkSelectorCount } from './protocol-0x';
 import { exactSelector, urlPatternSelector } from './selector-kind';
 import { UrlPatternMatcher } from './url-pattern';
 
-/** The 1.0 cookie's default name (the `__Secure-` prefix makes browsers insist on `Secure`). */
-export const ACCESS_TOKEN_COOKIE = '__Secure-mercure_access_token';
 /** Most URL patterns in one subscription request (each is compiled). */
 export const MAX_URL_PATTERNS_PER_SUBSCRIPTION = 100;
 

@@ -1,6 +1,9 @@
 import { randomUUID, KeyObject } from 'crypto';
 import { SignJWT } from 'jose';
 
+/** The 1.0 cookie's default name; the `__Secure-` prefix makes browsers require `Secure`. */
+export const ACCESS_TOKEN_COOKIE = '__Secure-mercure_access_token';
+
 /** The `type` of Mercure authorization details (RFC 9396), as protocol 1.0 names it. */
 export const MERCURE_AUTHORIZATION_DETAIL = 'https://mercure.rocks/authorization-detail';
 
