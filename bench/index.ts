@@ -9,6 +9,7 @@ const benches: [string, () => Promise<{ run(): Promise<void> }>][] = [
   ['publish throughput to a local HTTP hub', () => import('./publish.bench')],
   ['embedded hub fan-out', () => import('./hub.bench')],
   ['embedded hub: publish cost with URI templates subscribed', () => import('./templates.bench')],
+  ['embedded hub: publish cost with 1.0 URL patterns subscribed', () => import('./url-patterns.bench')],
   ['transactional outbox: flush cost, relay throughput, commit-to-hub latency', () => import('./outbox.bench')],
 ];
 

@@ -52,6 +52,7 @@ export type { FailedOutboxRow, OutboxRow } from './outbox/outbox-store';
 
 // Discovery
 export { MercureDiscovery } from './discovery/mercure-discovery.decorator';
+export { mercureLink } from './discovery/link-header';
 
 // Embedded hub
 export { MercureHubModule } from './hub/mercure-hub.module';
@@ -84,3 +85,5 @@ export type {
   SubscriberCookieSameSite,
 } from './authorization/mercure-authorization.options';
 export type { SubscriberCookie, CookieResponse } from './authorization/set-cookie';
+/** A Mercure 1.0 topic selector in tokens: an exact topic (or `*`), or `{ match, match_type }`. */
+export type { TopicMatch } from './jwt/access-token';

@@ -17,6 +17,9 @@ export interface ResolvedHubConfig {
   subscribeUrl?: string;
   jwt?: MercureJwtOptions;
   transport?: PublishTransport;
+  protocol: '0.x' | '1.0';
+  /** 1.0: what the publisher token carries in `iss` and `aud` (absent on 0.x). */
+  accessToken?: { issuer?: string; audience?: string };
   /** Where each setting is documented, for error messages (`hubs.books.jwt`, `MERCURE_JWT_SECRET`). */
   optionPath: string;
 }
@@ -50,9 +53,9 @@ export class MercureConfigurationError extends Error {
 }
 
 const MODULE_KEYS = new Set([
-  'publishUrl', 'subscribeUrl', 'jwt', 'transport', 'hubs', 'defaultHub', 'baseUrl', 'discovery', 'delivery', 'isGlobal',
+  'publishUrl', 'subscribeUrl', 'jwt', 'transport', 'protocol', 'issuer', 'audience', 'hubs', 'defaultHub', 'baseUrl', 'discovery', 'delivery', 'isGlobal',
 ]);
-const HUB_KEYS = new Set(['publishUrl', 'subscribeUrl', 'jwt', 'transport']);
+const HUB_KEYS = new Set(['publishUrl', 'subscribeUrl', 'jwt', 'transport', 'protocol', 'issuer', 'audience']);
 const DELIVERY_KEYS = new Set([
   'mode', 'timeout', 'retries', 'retryWindow', 'maxPending', 'retryDelay', 'maxRetryDelay', 'connections', 'waitForDelivery',
   'shutdownTimeout', 'outbox',
@@ -101,7 +104,7 @@ function checkJwt(jwt: unknown, option: string): MercureJwtOptions {
       throw new MercureConfigurationError(`\`${option}.token\` must be a non-empty string`);
     }
   } else if ('secret' in jwt) {
-    rejectUnknownKeys(jwt, new Set(['secret', 'algorithm', 'publish']), `${option}.`);
+    rejectUnknownKeys(jwt, new Set(['secret', 'algorithm', 'publish', 'lifetime']), `${option}.`);
     const secret = (jwt as { secret: unknown }).secret;
     if (secret === '' || secret === undefined || secret === null) {
       throw new MercureConfigurationError(`\`${option}.secret\` must not be empty`);
@@ -161,7 +164,33 @@ function resolveHub(
         (env ? ` (or env ${MERCURE_ENV.token} / ${MERCURE_ENV.secret})` : ''),
     );
   }
-  return { name, publishUrl, subscribeUrl, jwt, transport: options.transport, optionPath };
+  const protocol = options.protocol ?? '0.x';
+  if (protocol !== '0.x' && protocol !== '1.0') {
+    throw new MercureConfigurationError(`\`${optionPath}protocol\` must be '0.x' or '1.0' (a hub in 'both' mode takes either)`);
+  }
+  for (const option of ['issuer', 'audience'] as const) {
+    const value = options[option];
+    if (value !== undefined && (typeof value !== 'string' || value === '')) {
+      throw new MercureConfigurationError(`\`${optionPath}${option}\` must be a non-empty string`);
+    }
+  }
+  const audience = options.audience ?? (subscribeUrl && !subscribeUrl.startsWith('/') ? subscribeUrl : publishUrl);
+  if (protocol === '1.0' && jwt && typeof jwt === 'object' && 'secret' in jwt && !options.issuer) {
+    throw new MercureConfigurationError(`hub "${name}" speaks 1.0 and signs its tokens: set \`${optionPath}issuer\` (the \`iss\` the hub expects)`);
+  }
+  if (protocol === '1.0' && jwt && typeof jwt === 'object' && 'secret' in jwt && !audience) {
+    throw new MercureConfigurationError(`hub "${name}" speaks 1.0 and signs its tokens: set \`${optionPath}audience\` (the hub's public URL)`);
+  }
+  return {
+    name,
+    publishUrl,
+    subscribeUrl,
+    jwt,
+    transport: options.transport,
+    protocol,
+    ...(protocol === '1.0' && { accessToken: { issuer: options.issuer, audience } }),
+    optionPath,
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ModuleMetadata, Type, InjectionToken, OptionalFactoryDependency } from '@nestjs/common';
+import type { TopicMatch } from './jwt/access-token';
 import type { PublishTransport } from './publisher/publish-transport';
 
 /** A ready-made publisher token, used as is. */
@@ -12,8 +13,13 @@ export interface MercureJwtSecretOptions {
   secret: string | import('crypto').KeyObject;
   /** JWS algorithm; `HS256` by default. */
   algorithm?: string;
-  /** Topic selectors of the `mercure.publish` claim; `["*"]` by default. */
-  publish?: string[];
+  /**
+   * Topics the token allows publishing to; `["*"]` by default. 0.x: selectors of the
+   * `mercure.publish` claim; 1.0: exact topics, or `{ match, match_type: 'urlpattern' }`.
+   */
+  publish?: TopicMatch[];
+  /** 1.0: seconds a token lasts (default 3600); a new one is signed when half of it has passed. */
+  lifetime?: number;
 }
 
 /** Returns the publisher token; called before each request to the hub, so it may rotate tokens. */
@@ -31,6 +37,16 @@ export interface MercureHubOptions {
   subscribeUrl?: string;
   /** How the publisher authenticates; not needed for the embedded hub in-process. */
   jwt?: MercureJwtOptions;
+  /**
+   * The Mercure protocol the hub speaks: `'0.x'` (default, until the reference hub tags 1.0) or
+   * `'1.0'`, whose publisher tokens (signed from `jwt.secret`) are RFC 9068 access tokens and whose
+   * discovery `Link` carries the 1.0 attributes. A hub in `both` mode takes either.
+   */
+  protocol?: '0.x' | '1.0';
+  /** 1.0: the `iss` of the tokens this app signs (required with `jwt.secret` on 1.0). */
+  issuer?: string;
+  /** 1.0: the hub's resource identifier, put in `aud`; default: `subscribeUrl`, else `publishUrl`. */
+  audience?: string;
   /** Replaces the HTTP/in-process transport (used by the testing helpers). */
   transport?: PublishTransport;
 }

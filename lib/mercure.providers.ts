@@ -16,7 +16,7 @@ function createTransport(hub: ResolvedHubConfig, options: ResolvedMercureOptions
   if (hub.publishUrl) {
     return new HttpTransport({
       url: hub.publishUrl,
-      token: createTokenProvider(hub.jwt, `${hub.optionPath}jwt`),
+      token: createTokenProvider(hub.jwt, `${hub.optionPath}jwt`, hub.accessToken),
       timeout: options.delivery.timeout,
       connections: options.delivery.connections,
     });
@@ -51,7 +51,7 @@ export function createHubRegistry(options: ResolvedMercureOptions, localHub?: Lo
       retryDelay: options.delivery.retryDelay,
       maxRetryDelay: options.delivery.maxRetryDelay,
     });
-    publishers.set(hub.name, new HubPublisher(hub.name, subscribeUrlOf(hub, options, localHub), queue));
+    publishers.set(hub.name, new HubPublisher(hub.name, subscribeUrlOf(hub, options, localHub), queue, hub.protocol));
   }
   return new HubRegistry(publishers, options.defaultHub);
 }

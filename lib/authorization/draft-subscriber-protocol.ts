@@ -7,7 +7,7 @@ export const RESERVED_CLAIMS = ['mercure', 'exp', 'iat'];
 
 /** Mercure 0.x (draft-07): claim `mercure: { subscribe, publish?, payload? }`, cookie `mercureAuthorization`. */
 export class DraftSubscriberProtocol implements SubscriberProtocol {
-  readonly version = '0.x';
+  readonly version = '0.x' as const;
   readonly requiresSecureCookie = false;
 
   constructor(readonly cookieName = 'mercureAuthorization') {}

@@ -3,6 +3,7 @@ import type { ResolvedHubConfig, ResolvedMercureOptions } from '../mercure-optio
 import type { MercureJwtSecretOptions } from '../mercure.options';
 import type { HubRegistry } from '../publisher/hub-registry';
 import { cookieScope, CookieScope } from './cookie-scope';
+import { AccessTokenSubscriberProtocol } from './access-token-subscriber-protocol';
 import { DraftSubscriberProtocol } from './draft-subscriber-protocol';
 import {
   MercureAuthorizationConfigError,
@@ -16,12 +17,21 @@ import type { SubscriberProtocol } from './subscriber-protocol';
 const DEFAULT_LIFETIME = 3600;
 const SAME_SITE: readonly SubscriberCookieSameSite[] = ['Strict', 'Lax', 'None'];
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const HUB_KEYS = new Set(['key', 'algorithm', 'protocol', 'lifetime', 'cookieName', 'cookieDomain', 'sameSite']);
+const HUB_KEYS = new Set(['key', 'algorithm', 'protocol', 'issuer', 'audience', 'lifetime', 'cookieName', 'cookieDomain', 'sameSite']);
+const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\])$|\.localhost$/;
 
 /** Everything the service needs to authorize subscribers of one hub, checked at start-up. */
 export interface HubAuthorization {
   name: string;
+  /** The token format used unless a grant asks for another. */
   protocol: SubscriberProtocol;
+  /** Every format the hub reads (both for a hub in `both` mode). */
+  protocols: SubscriberProtocol[];
+  /**
+   * The formats `setCookie` sets a cookie for: all of them, except, in `both` mode, the 1.0 one
+   * when the hub is plain http on a non-loopback host (browsers drop a `__Secure-` cookie there).
+   */
+  cookieProtocols: SubscriberProtocol[];
   lifetime: number;
   sameSite: SubscriberCookieSameSite;
   /** An Error when no key was configured for a hub that is not the default one (thrown on use). */
@@ -52,17 +62,26 @@ export function resolveHubAuthorizations(
     if (own) checkKeys(own, where);
     const settings: MercureAuthorizationHubOptions = { ...defaults, ...own };
     const servedInProcess = !hub.publishUrl && !hub.transport && embedded !== undefined;
+    const protocols = protocolsOf(settings, where, hub, servedInProcess ? embedded : undefined);
     result.set(hub.name, {
       name: hub.name,
-      protocol: protocolOf(settings, where, servedInProcess ? embedded : undefined),
+      protocol: protocols[0],
+      protocols,
+      cookieProtocols: protocols,
       lifetime: lifetimeOf(settings.lifetime, `${where}lifetime`),
       sameSite: sameSiteOf(settings.sameSite, where),
       key: keyOf(settings, where, hub, servedInProcess ? embedded : undefined, hub.name === mercure.defaultHub),
       scope: scopeOf(settings, where, hub, registry, mercure.baseUrl),
     });
-    const { protocol, scope } = result.get(hub.name)!;
-    if (protocol.requiresSecureCookie && !(scope instanceof Error) && !scope.secure) {
-      throw new MercureAuthorizationConfigError(`hub "${hub.name}": the ${protocol.version} cookie ${protocol.cookieName} needs an https hub`);
+    const resolved = result.get(hub.name)!;
+    const scope = resolved.scope;
+    // Browsers take `Secure` cookies from loopback hosts over http too (a secure context).
+    const hubUrl = registry.get(hub.name).subscribeUrl;
+    const deliverable = (p: SubscriberProtocol) =>
+      !p.requiresSecureCookie || scope instanceof Error || scope.secure || LOOPBACK.test(hubUrl ? new URL(hubUrl, mercure.baseUrl).hostname : '');
+    resolved.cookieProtocols = protocols.filter(deliverable);
+    if (resolved.cookieProtocols.length === 0) {
+      throw new MercureAuthorizationConfigError(`hub "${hub.name}": the 1.0 cookie ${protocols[0].cookieName} needs an https hub (or a loopback one)`);
     }
   }
   return result;
@@ -76,16 +95,35 @@ function checkKeys(options: object, where: string): void {
   }
 }
 
-function protocolOf(settings: MercureAuthorizationHubOptions, where: string, embedded?: MercureHubModuleOptions): SubscriberProtocol {
-  const version = settings.protocol ?? '0.x';
-  if (version !== '0.x') {
-    throw new MercureAuthorizationConfigError(`\`${where}protocol\` must be '0.x' (protocol 1.0 tokens are not supported yet)`);
+/** The token formats of a hub, its default first. */
+function protocolsOf(
+  settings: MercureAuthorizationHubOptions,
+  where: string,
+  hub: ResolvedHubConfig,
+  embedded?: MercureHubModuleOptions,
+): SubscriberProtocol[] {
+  const version = settings.protocol ?? (hub.protocol === '1.0' ? '1.0' : (embedded?.protocol ?? '0.x'));
+  if (!['0.x', '1.0', 'both'].includes(version)) {
+    throw new MercureAuthorizationConfigError(`\`${where}protocol\` must be '0.x', '1.0' or 'both'`);
   }
-  const cookieName = settings.cookieName ?? embedded?.cookieName;
+  const cookieName = settings.cookieName;
   if (cookieName !== undefined && (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName))) {
     throw new MercureAuthorizationConfigError(`\`${where}cookieName\` must be a valid cookie name`);
   }
-  return new DraftSubscriberProtocol(cookieName);
+  const protocols: SubscriberProtocol[] = [];
+  if (version !== '1.0') protocols.push(new DraftSubscriberProtocol(cookieName ?? embedded?.cookieName));
+  if (version !== '0.x') {
+    const issuer = settings.issuer ?? hub.accessToken?.issuer ?? embedded?.issuer;
+    const audience = settings.audience ?? hub.accessToken?.audience ?? embedded?.audience;
+    if (!issuer || !audience) {
+      throw new MercureAuthorizationConfigError(
+        `hub "${hub.name}" speaks ${version}: set \`${where}${issuer ? 'audience' : 'issuer'}\` (or the hub's in MercureModule)`,
+      );
+    }
+    const name = (version === '1.0' ? cookieName : undefined) ?? embedded?.accessTokenCookieName;
+    protocols.push(new AccessTokenSubscriberProtocol(issuer, audience, name));
+  }
+  return protocols;
 }
 
 export function lifetimeOf(value: unknown, option: string, fallback = DEFAULT_LIFETIME): number {

@@ -306,7 +306,67 @@ describe('MercureAuthorization keys at start-up', () => {
   it('rejects unknown options and hubs', () => {
     expect(() => embeddedHub({ lifetme: 5 } as never)).toThrow(/unknown option `lifetme`/);
     expect(() => embeddedHub({ hubs: { nope: {} } })).toThrow(/`hubs.nope` names no hub/);
-    expect(() => embeddedHub({ protocol: '1.0' as never })).toThrow(/protocol` must be '0.x'/);
+    expect(() => embeddedHub({ protocol: '2.0' as never })).toThrow(/protocol` must be '0.x', '1.0' or 'both'/);
+    expect(() => embeddedHub({ protocol: '1.0' })).toThrow(/speaks 1.0: set `issuer`/);
     expect(() => embeddedHub({ lifetime: 0 })).toThrow(/`lifetime` must be a positive integer/);
   });
 });
+
+describe('MercureAuthorization for 1.0 hubs', () => {
+  const hub1 = { publisherJwt: { key: SECRET }, protocol: '1.0' as const, issuer: 'https://api.test', audience: 'http://api.test/.well-known/mercure' };
+
+  it('signs RFC 9068 access tokens the hub accepts: at+jwt, iss, aud, exp, authorization_details', async () => {
+    const service = authorization({ baseUrl: 'https://api.test' }, {}, hub1);
+    const token = await service.createSubscriberToken({
+      subscribe: ['/users/alice/notes', { match: '/books/:id', match_type: 'urlpattern' }],
+      payload: { user: 'alice' },
+    });
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'HS256', typ: 'at+jwt' });
+    const { payload } = await jwtVerify(token, KEY, { issuer: hub1.issuer, audience: hub1.audience, typ: 'at+jwt', requiredClaims: ['exp'] });
+    expect(payload.authorization_details).toEqual([
+      {
+        type: 'https://mercure.rocks/authorization-detail',
+        actions: ['subscribe'],
+        topics: [
+          { match: 'https://api.test/users/alice/notes' },
+          { match: 'https://api.test/books/:id', match_type: 'urlpattern' },
+        ],
+        payload: { user: 'alice' },
+      },
+    ]);
+    expect(payload.mercure).toBeUndefined();
+  });
+
+  it('sets the __Secure-mercure_access_token cookie, Secure even on a loopback http hub', async () => {
+    const service = authorization({ baseUrl: 'http://localhost:3000' }, {}, hub1);
+    const res = { headers: [] as string[], append(_name: string, value: string) { this.headers.push(value); } };
+    await service.setCookie(res, { subscribe: ['/users/alice/notes'] });
+    expect(res.headers.map((h) => parseCookie(h))).toEqual([
+      expect.objectContaining({ name: '__Secure-mercure_access_token', attrs: expect.objectContaining({ secure: true, httponly: true, path: '/.well-known/mercure' }) }),
+    ]);
+  });
+
+  it('a hub in both mode gets both cookies, and both are cleared', async () => {
+    const service = authorization({ baseUrl: 'http://localhost:3000' }, {}, { ...hub1, protocol: 'both' });
+    const res = { headers: [] as string[], append(_name: string, value: string) { this.headers.push(value); } };
+    await service.setCookie(res, { subscribe: ['/users/alice/notes'] });
+    expect(res.headers.map((h) => parseCookie(h).name)).toEqual(['mercureAuthorization', '__Secure-mercure_access_token']);
+    expect(service.createClearCookies().map((c) => [c.name, c.maxAge])).toEqual([
+      ['mercureAuthorization', 0],
+      ['__Secure-mercure_access_token', 0],
+    ]);
+    expect(decodeProtectedHeader(await service.createSubscriberToken({ subscribe: ['*'], protocol: '1.0' })).typ).toBe('at+jwt');
+    expect(decodeProtectedHeader(await service.createSubscriberToken({ subscribe: ['*'] })).typ).toBe('JWT');
+  });
+
+  it('refuses a 1.0 cookie for a remote plain-http hub, and typed selectors on 0.x', async () => {
+    expect(() => authorization({ baseUrl: 'http://api.test' }, {}, hub1)).toThrow(/needs an https hub/);
+    // In both mode, the 0.x cookie alone is set there.
+    const both = authorization({ baseUrl: 'http://api.test' }, {}, { ...hub1, protocol: 'both' });
+    const res = { headers: [] as string[], append(_name: string, value: string) { this.headers.push(value); } };
+    await both.setCookie(res, { subscribe: ['/users/alice/notes'] });
+    expect(res.headers.map((h) => parseCookie(h).name)).toEqual(['mercureAuthorization']);
+    await expect(embeddedHub().createSubscriberToken({ subscribe: [{ match: '/x', match_type: 'urlpattern' }] })).rejects.toThrow(/strings/);
+  });
+});
+

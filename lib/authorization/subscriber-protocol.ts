@@ -1,9 +1,11 @@
+import type { TopicMatch } from '../jwt/access-token';
 import type { SigningKey } from './signing-key';
 
 /** A grant whose selectors are absolute, with its times in seconds since the epoch. */
 export interface ResolvedGrant {
-  subscribe: string[];
-  publish?: string[];
+  /** 0.x: strings only (checked when the grant is resolved). */
+  subscribe: TopicMatch[];
+  publish?: TopicMatch[];
   payload?: unknown;
   claims?: Record<string, unknown>;
   issuedAt: number;
@@ -12,12 +14,11 @@ export interface ResolvedGrant {
 
 /**
  * What differs between Mercure protocol versions on the subscriber side: the token's claims and
- * header, and the cookie's default name. 0.x is implemented; 1.0 (an RFC 9068 `at+jwt` with
- * `iss`, `aud` and `authorization_details`, in the `__Secure-mercure_access_token` cookie) is
- * another implementation of this interface, chosen per hub.
+ * header, and the cookie's default name: `DraftSubscriberProtocol` (0.x) and
+ * `AccessTokenSubscriberProtocol` (1.0), chosen per hub.
  */
 export interface SubscriberProtocol {
-  readonly version: string;
+  readonly version: '0.x' | '1.0';
   readonly cookieName: string;
   /** Whether the cookie name requires `Secure` (e.g. a `__Secure-` prefix). */
   readonly requiresSecureCookie: boolean;

@@ -1,7 +1,13 @@
-/** `<url>; rel="mercure"`, the value a Mercure hub is discovered by. */
-export function mercureLink(hubUrl: string): string {
-  return `<${hubUrl}>; rel="mercure"`;
+/**
+ * `<url>; rel="mercure"`, the value a Mercure hub is discovered by. For a 1.0 hub it also says what
+ * the updates are (`content-type`: the JSON-LD the resources publish); `last-event-id` is left out,
+ * as the app does not know the hub's position when it answers.
+ */
+export function mercureLink(hubUrl: string, protocol: '0.x' | '1.0' = '0.x'): string {
+  const link = `<${hubUrl}>; rel="mercure"`;
+  return protocol === '1.0' ? `${link}; content-type="application/ld+json"` : link;
 }
+
 
 /** The smallest surface of Express and Fastify replies that we need. */
 interface HeaderWritable {

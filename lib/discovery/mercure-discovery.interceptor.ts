@@ -73,8 +73,8 @@ export class MercureDiscoveryInterceptor implements NestInterceptor, OnModuleIni
         context.getClass(),
       ]);
       const wanted = this.options.discovery === 'all' || (marked && this.options.discovery === 'decorated');
-      const url = wanted ? this.hubs.get(marked?.hub).subscribeUrl : undefined;
-      link = url ? mercureLink(url) : null;
+      const hub = wanted ? this.hubs.get(marked?.hub) : undefined;
+      link = hub?.subscribeUrl ? mercureLink(hub.subscribeUrl, hub.protocol) : null;
       this.links.set(handler, link);
     }
     return link;

@@ -14,7 +14,7 @@ export class MercureDiscoveryMiddleware implements NestMiddleware {
 
   constructor(hubs: HubRegistry, @Inject(MERCURE_RESOLVED_OPTIONS) options: ResolvedMercureOptions) {
     const url = options.discovery === 'all' ? hubs.get().subscribeUrl : undefined;
-    this.link = url ? mercureLink(url) : undefined;
+    this.link = url ? mercureLink(url, hubs.get().protocol) : undefined;
   }
 
   use(req: { headers?: Record<string, unknown> }, res: Parameters<typeof appendHeader>[0], next: () => void): void {

@@ -1,11 +1,18 @@
 import { DEFAULT_HUB_PATH } from '../mercure.constants';
 import type { MercureHubLogger } from './hub-logger';
+import type { ProtocolVersion } from './hub-protocol';
 import { JwtVerifier } from './jwt';
+import { ACCESS_TOKEN_COOKIE } from '../jwt/access-token';
 import { MercureHubConfigError, MercureHubModuleOptions } from './mercure-hub.options';
 
 /** The hub's options once checked, with defaults applied. */
 export interface HubConfig {
   path: string;
+  /** The versions spoken, in the order requests are tried (`both`: 0.x and 1.0). */
+  versions: ReadonlySet<ProtocolVersion>;
+  /** What 1.0 access tokens must carry (set when 1.0 is spoken). */
+  accessToken?: { issuer: string; audience: string };
+  accessTokenCookieName: string;
   publisherJwt?: JwtVerifier;
   subscriberJwt?: JwtVerifier;
   anonymous: boolean;
@@ -18,6 +25,7 @@ export interface HubConfig {
   writeBufferLimit: number;
   subscriptions: boolean;
   maxTemplates: number;
+  maxUrlPatterns: number;
   recentIds: number;
 }
 
@@ -28,13 +36,15 @@ export const HUB_DEFAULTS = {
   maxBodySize: 1024 * 1024,
   writeBufferLimit: 1024 * 1024,
   maxTemplates: 10_000,
+  maxUrlPatterns: 200,
 };
 
 const OPTION_KEYS = new Set([
   'path', 'publisherJwt', 'subscriberJwt', 'anonymous', 'cors', 'publishOrigins', 'cookieName', 'heartbeat',
   'historySize', 'maxBodySize', 'subscriptions', 'transport', 'writeBufferLimit', 'clockTolerance', 'maxTemplates',
-  'logger',
+  'logger', 'protocol', 'issuer', 'audience', 'accessTokenCookieName', 'maxUrlPatterns',
 ]);
+const PROTOCOLS = ['0.x', '1.0', 'both'];
 const JWT_KEYS = new Set(['key', 'algorithm']);
 const CORS_KEYS = new Set(['origins']);
 export const REDIS_TRANSPORT_KEYS = new Set(['type', 'url', 'client', 'prefix', 'connectTimeout']);
@@ -67,9 +77,24 @@ export function resolveHubConfig(options: MercureHubModuleOptions & { logger?: M
   if (typeof cookieName !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
     throw new MercureHubConfigError('cookieName must be a valid cookie name');
   }
+  const protocol = options.protocol ?? '0.x';
+  if (!PROTOCOLS.includes(protocol)) {
+    throw new MercureHubConfigError(`protocol must be one of ${PROTOCOLS.map((p) => `'${p}'`).join(', ')}`);
+  }
+  const versions = new Set<ProtocolVersion>(protocol === 'both' ? ['0.x', '1.0'] : [protocol]);
+  const accessTokenCookieName = options.accessTokenCookieName ?? ACCESS_TOKEN_COOKIE;
+  if (typeof accessTokenCookieName !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(accessTokenCookieName)) {
+    throw new MercureHubConfigError('accessTokenCookieName must be a valid cookie name');
+  }
+  const accessToken = versions.has('1.0')
+    ? { issuer: requiredString(options.issuer, 'issuer', protocol), audience: requiredString(options.audience, 'audience', protocol) }
+    : undefined;
   const historySize = nonNegative(options.historySize ?? HUB_DEFAULTS.historySize, 'historySize', true);
   return {
     path: checkPath(options.path ?? DEFAULT_HUB_PATH),
+    versions,
+    accessToken,
+    accessTokenCookieName,
     publisherJwt,
     subscriberJwt,
     anonymous,
@@ -82,6 +107,7 @@ export function resolveHubConfig(options: MercureHubModuleOptions & { logger?: M
     writeBufferLimit: positive(options.writeBufferLimit ?? HUB_DEFAULTS.writeBufferLimit, 'writeBufferLimit'),
     subscriptions: booleanOption(options.subscriptions, 'subscriptions') ?? false,
     maxTemplates: positive(options.maxTemplates ?? HUB_DEFAULTS.maxTemplates, 'maxTemplates'),
+    maxUrlPatterns: positive(options.maxUrlPatterns ?? HUB_DEFAULTS.maxUrlPatterns, 'maxUrlPatterns'),
     // Remembered update ids (a repeated id is the same update): the LRU keeps at least half its
     // capacity, so the last max(historySize, 1000) ids are always known.
     recentIds: 2 * Math.max(historySize, 1000),
@@ -92,6 +118,14 @@ function jwtOption(value: MercureHubModuleOptions['publisherJwt'], name: string,
   if (value === undefined) return undefined;
   if (value && typeof value === 'object') rejectUnknownKeys(value, JWT_KEYS, `${name}.`);
   return JwtVerifier.create(value, name, tolerance);
+}
+
+function requiredString(value: unknown, name: string, protocol: string): string {
+  if (typeof value !== 'string' || value === '') {
+    const example = name === 'issuer' ? 'the URL of whoever signs the tokens' : "the hub's public URL";
+    throw new MercureHubConfigError(`${name} is required when protocol is '${protocol}' (1.0 access tokens are checked against it: ${example})`);
+  }
+  return value;
 }
 
 function booleanOption(value: unknown, name: string): boolean | undefined {

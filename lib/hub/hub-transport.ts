@@ -16,9 +16,12 @@ export interface HubHistory {
 
 /** One active subscription, as the subscriptions API and subscription events show it. */
 export interface SubscriptionInfo {
-  /** `{path}/subscriptions/{topic}/{subscriber}`, percent-encoded as RFC 6570 expands it. */
+  /** `{path}/subscriptions/{topic}/{subscriber}` (1.0: `.../{match_type}/{match}/{subscriber}`), percent-encoded as RFC 6570 expands it. */
   readonly id: string;
+  /** The selector (a 1.0 subscription's `match`). */
   readonly topic: string;
+  /** 1.0 subscriptions: `exact` or `urlpattern` (absent on 0.x ones). */
+  readonly matchType?: string;
   readonly subscriber: string;
   readonly payload?: unknown;
 }

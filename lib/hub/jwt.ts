@@ -71,6 +71,26 @@ export class JwtVerifier {
     }
   }
 
+  /**
+   * Verifies an RFC 9068 access token (protocol 1.0): header `typ: at+jwt`, `iss` equal to the
+   * issuer, `aud` containing the audience, `exp` present; the payload on success.
+   */
+  async verifyAccessToken(token: string, expected: { issuer: string; audience: string }): Promise<Record<string, unknown>> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: [this.algorithm],
+        clockTolerance: this.clockTolerance,
+        typ: 'at+jwt',
+        issuer: expected.issuer,
+        audience: expected.audience,
+        requiredClaims: ['exp', 'iss', 'aud'],
+      });
+      return payload;
+    } catch (error) {
+      throw new TokenError(this.reasonOf(error, token));
+    }
+  }
+
   /** Verifies a protocol 0.x token and reads its `mercure` claim. */
   async verify(token: string): Promise<MercureClaims> {
     return grants0x(await this.verifyPayload(token));

@@ -43,6 +43,18 @@ export interface MercureHubRedisTransportOptions {
 }
 
 export interface MercureHubModuleOptions {
+  /**
+   * Mercure protocol versions the hub speaks: `'0.x'` (draft-07, the default while the reference
+   * hub has not tagged 1.0), `'1.0'` (draft-08), or `'both'` (each request is read by what it
+   * carries; neither version's checks are relaxed).
+   */
+  protocol?: '0.x' | '1.0' | 'both';
+  /** 1.0: the `iss` access tokens must carry (required when the hub speaks 1.0). */
+  issuer?: string;
+  /** 1.0: the hub's resource identifier, which `aud` must contain; use the hub's public URL (required when the hub speaks 1.0). */
+  audience?: string;
+  /** 1.0: name of the access token cookie; `__Secure-mercure_access_token` by default. */
+  accessTokenCookieName?: string;
   /** Where the hub is mounted; `/.well-known/mercure` by default. Not affected by a global prefix. */
   path?: string;
   /** Verifies publisher tokens. Without it, publishing over HTTP is refused (in-process works). */
@@ -61,7 +73,7 @@ export interface MercureHubModuleOptions {
    * request's `Origin` (or `Referer`) must be one of them. `['*']` disables the check.
    */
   publishOrigins?: string[];
-  /** Name of the authorization cookie; `mercureAuthorization` by default. */
+  /** Name of the 0.x authorization cookie; `mercureAuthorization` by default. */
   cookieName?: string;
   /** Milliseconds between heartbeat comments on idle streams (default 40000; 0 disables). */
   heartbeat?: number;
@@ -85,6 +97,13 @@ export interface MercureHubModuleOptions {
    * that would add more is answered 429. Exact topics are not counted.
    */
   maxTemplates?: number;
+  /**
+   * 1.0: most distinct URL patterns (`match_urlpattern`) subscribed at once on this instance
+   * (default 200; they count towards `maxTemplates` too). A URL pattern costs a publish far more
+   * than a URI template when many share a URL prefix; a subscription that would add more is
+   * answered 429.
+   */
+  maxUrlPatterns?: number;
 }
 
 export interface MercureHubOptionsFactory {

@@ -6,13 +6,13 @@ import { HubCors } from './cors';
 import { HubFanOut } from './fan-out';
 import { HubConfig, resolveHubConfig } from './hub-config';
 import { consoleHubLogger, MercureHubLogger } from './hub-logger';
-import type { HubProtocol } from './hub-protocol';
 import type { HubTransport } from './hub-transport';
 import { HubUpdate, InvalidUpdateError, UpdateInput, validateUpdate } from './hub-update';
 import { HttpError, messageOf, sendText, splitUrl } from './http-util';
 import type { MercureHubModuleOptions } from './mercure-hub.options';
-import { PROTOCOL_0X } from './protocol-0x';
 import { PublishHandler } from './publish';
+import { readQueryParameters } from './query-method';
+import { resourceMetadataPath, sendResourceMetadata } from './resource-metadata';
 import { SubscribeHandler } from './subscribe';
 import { SubscriberIndex } from './subscriber-index';
 import { SubscriptionsApi } from './subscriptions-api';
@@ -46,7 +46,7 @@ export interface MercureHubStats {
 }
 
 /**
- * The embedded Mercure hub (protocol 0.x), free of any framework: plain node `IncomingMessage` /
+ * The embedded Mercure hub (protocols 0.x and 1.0, see the `protocol` option), free of any framework: plain node `IncomingMessage` /
  * `ServerResponse` handling (`handle`, usable as `http.createServer(hub.handler)` or as Express /
  * Connect middleware). This class routes and keeps the life cycle; each concern has its own file:
  * `publish`, `subscribe`, `fan-out` (with `subscriber-index`), `authorization`, `subscriptions-api`,
@@ -73,21 +73,22 @@ export class MercureHub implements LocalHub {
   private startPromise?: Promise<void>;
   private closePromise?: Promise<void>;
 
-  constructor(options: MercureHubCoreOptions = {}, protocol: HubProtocol = PROTOCOL_0X) {
+  constructor(options: MercureHubCoreOptions = {}) {
     this.config = resolveHubConfig(options);
     this.logger = options.logger ?? consoleHubLogger();
     this.path = this.config.path;
     this.transport = createTransport(options.transport, this.config.historySize, this.logger);
-    this.index = new SubscriberIndex(this.selectors, this.config.maxTemplates);
+    this.index = new SubscriberIndex(this.selectors, this.config.maxTemplates, this.config.maxUrlPatterns);
     this.fanOut = new HubFanOut(this.index, this.selectors, this.config.writeBufferLimit);
-    this.cors = new HubCors(this.config.corsOrigins);
-    const authorization = new HubAuthorization(this.config, protocol, this.selectors, this.logger);
+    this.cors = new HubCors(this.config.corsOrigins, this.config.versions.has('1.0') ? 'GET, POST, QUERY, OPTIONS' : undefined);
+    const authorization = new HubAuthorization(this.config, this.selectors, this.logger);
     this.publisher = new PublishHandler(
       this.transport,
       authorization,
       this.logger,
       this.config.maxBodySize,
       this.config.recentIds,
+      new Set(this.config.versions.has('1.0') ? ['mercure'] : []),
     );
     this.subscriptions = new SubscriptionsApi(
       `${this.path}/subscriptions`,
@@ -95,10 +96,11 @@ export class MercureHub implements LocalHub {
       authorization,
       this.logger,
       () => this.state === 'closed',
+      this.config.versions,
+      this.config.accessToken && `${this.config.accessToken.audience.replace(/\/$/, '')}/subscriptions`,
     );
     this.subscribing = new SubscribeHandler({
       config: this.config,
-      protocol,
       authorization,
       index: this.index,
       fanOut: this.fanOut,
@@ -180,6 +182,10 @@ export class MercureHub implements LocalHub {
     const { path, rawQuery } = splitUrl(req);
     const isHub = path === this.path;
     const isApi = !isHub && this.config.subscriptions && this.subscriptions.owns(path);
+    if (!isHub && !isApi && this.config.accessToken && path === resourceMetadataPath(this.path) && req.method === 'GET') {
+      sendResourceMetadata(res, this.config);
+      return;
+    }
     if (!isHub && !isApi) {
       if (next) next();
       else this.sendError(res, new HttpError(404, 'Not Found'));
@@ -192,13 +198,15 @@ export class MercureHub implements LocalHub {
     } else if (this.state !== 'running') {
       work = Promise.reject(new HttpError(503, 'The Mercure hub is not running', { 'Retry-After': '1' }));
     } else if (isHub && (req.method === 'GET' || req.method === 'HEAD')) {
-      work = this.subscribing.handle(req, res, rawQuery);
+      work = this.subscribing.handle(req, res, new URLSearchParams(rawQuery));
+    } else if (isHub && req.method === 'QUERY' && this.config.versions.has('1.0')) {
+      work = readQueryParameters(req, rawQuery).then((query) => this.subscribing.handle(req, res, query));
     } else if (isHub && req.method === 'POST') {
       work = this.publisher.handleHttp(req, res, rawQuery);
     } else if (isApi && req.method === 'GET') {
       work = this.subscriptions.serve(req, res, path, rawQuery);
     } else {
-      const allow = isHub ? 'GET, POST, OPTIONS' : 'GET, OPTIONS';
+      const allow = isHub ? `GET, POST, ${this.config.versions.has('1.0') ? 'QUERY, ' : ''}OPTIONS` : 'GET, OPTIONS';
       work = Promise.reject(new HttpError(405, 'Method Not Allowed', { Allow: allow }));
     }
     work.catch((error) => this.sendError(res, error));

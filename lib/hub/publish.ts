@@ -22,6 +22,8 @@ export class PublishHandler {
     private readonly logger: MercureHubLogger,
     private readonly maxBodySize: number,
     rememberedIds: number,
+    /** Protocol 1.0 reserves the SSE event `mercure` for subscription events. */
+    private readonly reservedTypes: ReadonlySet<string> = new Set(),
   ) {
     this.seen = new LruMap(rememberedIds);
   }
@@ -55,7 +57,7 @@ export class PublishHandler {
 
   async handleHttp(req: IncomingMessage, res: ServerResponse, rawQuery: string): Promise<void> {
     const query = new URLSearchParams(rawQuery);
-    const grants = await this.authorization.publisher(req, query);
+    const publisher = await this.authorization.publisher(req, query);
     let input: UpdateInput;
     try {
       input = await readPublishForm(req, this.maxBodySize);
@@ -77,7 +79,10 @@ export class PublishHandler {
       if (error instanceof InvalidUpdateError) throw new HttpError(400, error.message);
       throw error;
     }
-    this.authorization.checkPublish(grants, update.topics);
+    if (update.type !== undefined && this.reservedTypes.has(update.type)) {
+      throw new HttpError(400, `Invalid "type" parameter: "${update.type}" is reserved for the hub's subscription events`);
+    }
+    this.authorization.checkPublish(publisher, update.topics);
     try {
       await this.accept(update);
     } catch (error) {

@@ -4,7 +4,6 @@ import type { HubAuthorization } from './authorization';
 import type { HubFanOut } from './fan-out';
 import type { HubConfig } from './hub-config';
 import type { MercureHubLogger } from './hub-logger';
-import type { HubProtocol } from './hub-protocol';
 import { EARLIEST, HubHistory, HubTransport } from './hub-transport';
 import { HttpError, headerSafe, messageOf } from './http-util';
 import { Subscriber } from './subscriber';
@@ -25,7 +24,6 @@ const SSE_HEADERS = {
 
 export interface SubscribeContext {
   config: HubConfig;
-  protocol: HubProtocol;
   authorization: HubAuthorization;
   index: SubscriberIndex;
   fanOut: HubFanOut;
@@ -40,15 +38,16 @@ export interface SubscribeContext {
 export class SubscribeHandler {
   constructor(private readonly hub: SubscribeContext) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, rawQuery: string): Promise<void> {
+  /** `query`: the URL's parameters (and, for the `QUERY` method, the body's). */
+  async handle(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const { config, transport } = this.hub;
-    const query = new URLSearchParams(rawQuery);
-    const request = this.hub.protocol.readSubscription(req, query);
+    const protocol = this.hub.authorization.protocolOf(query);
+    const request = protocol.readSubscription(req, query);
     const templates = request.selectors.filter(TopicSelectorStore.isTemplate).length;
     if (templates > MAX_TEMPLATES_PER_SUBSCRIPTION) {
       throw new HttpError(400, `Too many URI templates: at most ${MAX_TEMPLATES_PER_SUBSCRIPTION} per subscription`);
     }
-    const grants = await this.hub.authorization.subscriber(req, query);
+    const grants = await this.hub.authorization.subscriber(req, query, request.version);
     const requested = request.lastEventId;
     if (requested !== undefined && requested !== EARLIEST && config.historySize > 0 && transport.catchUp) {
       // The id may come from another instance: wait until this one has seen everything stored.
@@ -67,6 +66,7 @@ export class SubscribeHandler {
       allowed,
       allowed ? JSON.stringify(allowed) : undefined, // unambiguous cache key of the claim
       grants?.payload,
+      request.version,
     );
 
     let history: HubHistory | undefined;
@@ -94,7 +94,7 @@ export class SubscribeHandler {
     // A close-delimited body instead of chunked encoding: the stream lasts as long as the
     // connection anyway, and each write is then a single buffer (about 3x the fan-out rate).
     res.removeHeader('Transfer-Encoding');
-    res.writeHead(200, { ...SSE_HEADERS, Connection: 'close', [this.hub.protocol.lastEventIdHeader]: headerSafe(lastEventId) });
+    res.writeHead(200, { ...SSE_HEADERS, Connection: 'close', [protocol.lastEventIdHeader]: headerSafe(lastEventId) });
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
     if (req.method === 'HEAD') {

@@ -1,5 +1,8 @@
 import { HttpError } from './http-util';
+import { urlKeyOf } from './url-pattern';
 import type { Subscriber } from './subscriber';
+import { PrefixBuckets } from './prefix-buckets';
+import { isUrlPatternSelector, literalOf, literalPrefix, literalSuffix } from './selector-kind';
 import { TopicSelectorStore } from './topic-selector';
 
 /** Compiled NFA states all subscribed templates may take together (about 13 bytes each). */
@@ -21,14 +24,18 @@ export class SubscriberIndex {
   private readonly exact = new Map<string, Set<Subscriber>>();
   private readonly wildcard = new Set<Subscriber>();
   private readonly templates = new Map<string, Set<Subscriber>>();
-  /** Literal prefix -> its templates, each with its literal suffix (text after the last `}`). */
-  private readonly byPrefix = new Map<string, Map<string, string>>();
-  /** Distinct prefix length -> number of prefixes of that length. */
-  private readonly prefixLengths = new Map<number, number>();
+  /** URI templates by the literal text before their first `{` (and after their last `}`). */
+  private readonly templateBuckets = new PrefixBuckets();
+  /** URL patterns by the literal start of the URLs they match, compared with a topic's URL key. */
+  private readonly patternBuckets = new PrefixBuckets();
+
+  /** Distinct URL patterns subscribed (each is tried on every topic sharing its URL prefix). */
+  private patternCount = 0;
 
   constructor(
     private readonly selectors: TopicSelectorStore,
     private readonly maxTemplates: number,
+    private readonly maxUrlPatterns = 200,
   ) {}
 
   /** Distinct templates subscribed on this instance. */
@@ -48,6 +55,13 @@ export class SubscriberIndex {
         `The hub follows too many distinct URI templates (maxTemplates: ${this.maxTemplates}); subscribe to exact topics or to templates already in use`,
       );
     }
+    const freshPatterns = fresh.filter(isUrlPatternSelector).length;
+    if (freshPatterns > 0 && this.patternCount + freshPatterns > this.maxUrlPatterns) {
+      throw new HttpError(
+        429,
+        `The hub follows too many distinct URL patterns (maxUrlPatterns: ${this.maxUrlPatterns}); subscribe to exact topics or to patterns already in use`,
+      );
+    }
     // Compile (retain once for the index) the templates nobody subscribed with yet.
     const added = new Set<string>();
     for (const selector of fresh) {
@@ -62,7 +76,7 @@ export class SubscriberIndex {
     for (const selector of sub.selectors) {
       if (selector === '*') this.wildcard.add(sub);
       else if (added.has(selector) || this.templates.has(selector)) this.addTemplate(selector, sub);
-      else addTo(this.exact, selector, sub);
+      else addTo(this.exact, literalOf(selector), sub);
     }
   }
 
@@ -71,7 +85,7 @@ export class SubscriberIndex {
     for (const selector of sub.selectors) {
       if (selector === '*') this.wildcard.delete(sub);
       else if (this.templates.has(selector)) this.removeTemplate(selector, sub);
-      else removeFrom(this.exact, selector, sub);
+      else removeFrom(this.exact, literalOf(selector), sub);
     }
   }
 
@@ -82,16 +96,12 @@ export class SubscriberIndex {
       const set = this.exact.get(topic);
       if (set) for (const sub of set) visit(sub);
       if (this.templates.size === 0) continue;
-      for (const length of this.prefixLengths.keys()) {
-        if (length > topic.length) continue;
-        const bucket = this.byPrefix.get(topic.slice(0, length));
-        if (!bucket) continue;
-        for (const [template, suffix] of bucket) {
-          // The literal after the last expression ends every expansion: a cheap first filter.
-          if (!topic.endsWith(suffix) || !this.selectors.matches(template, topic)) continue;
-          for (const sub of this.templates.get(template)!) visit(sub);
-        }
-      }
+      const visitTemplate = (template: string) => {
+        if (!this.selectors.matches(template, topic)) return;
+        for (const sub of this.templates.get(template)!) visit(sub);
+      };
+      this.templateBuckets.forEachCandidate(topic, visitTemplate);
+      if (!this.patternBuckets.isEmpty) this.patternBuckets.forEachCandidate(urlKeyOf(topic), visitTemplate);
     }
   }
 
@@ -99,13 +109,8 @@ export class SubscriberIndex {
     let set = this.templates.get(selector);
     if (!set) {
       this.templates.set(selector, (set = new Set()));
-      const prefix = selector.slice(0, selector.indexOf('{'));
-      let bucket = this.byPrefix.get(prefix);
-      if (!bucket) {
-        this.byPrefix.set(prefix, (bucket = new Map()));
-        this.prefixLengths.set(prefix.length, (this.prefixLengths.get(prefix.length) ?? 0) + 1);
-      }
-      bucket.set(selector, selector.slice(selector.lastIndexOf('}') + 1));
+      if (isUrlPatternSelector(selector)) this.patternCount++;
+      this.bucketsOf(selector).add(selector, literalPrefix(selector), literalSuffix(selector));
     }
     set.add(sub);
   }
@@ -116,14 +121,12 @@ export class SubscriberIndex {
     if (set.size > 0) return;
     this.templates.delete(selector);
     this.selectors.release(selector);
-    const prefix = selector.slice(0, selector.indexOf('{'));
-    const bucket = this.byPrefix.get(prefix)!;
-    bucket.delete(selector);
-    if (bucket.size > 0) return;
-    this.byPrefix.delete(prefix);
-    const count = this.prefixLengths.get(prefix.length)! - 1;
-    if (count === 0) this.prefixLengths.delete(prefix.length);
-    else this.prefixLengths.set(prefix.length, count);
+    if (isUrlPatternSelector(selector)) this.patternCount--;
+    this.bucketsOf(selector).remove(selector, literalPrefix(selector));
+  }
+
+  private bucketsOf(selector: string): PrefixBuckets {
+    return isUrlPatternSelector(selector) ? this.patternBuckets : this.templateBuckets;
   }
 }
 

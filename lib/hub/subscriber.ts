@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'http';
+import type { ProtocolVersion } from './hub-protocol';
 import type { HubUpdate } from './hub-update';
 import type { SubscriptionInfo } from './hub-transport';
 
@@ -19,7 +20,7 @@ export class Subscriber {
   constructor(
     /** `urn:uuid:` identifier, as in subscription events. */
     readonly id: string,
-    /** Topic selectors of the `topic` query parameters. */
+    /** Topic selectors of the `topic` (0.x) or `match*` (1.0) query parameters. */
     readonly selectors: readonly string[],
     readonly res: ServerResponse,
     /** Selectors of `mercure.subscribe`; undefined for anonymous subscribers. */
@@ -27,5 +28,7 @@ export class Subscriber {
     /** Key shared by subscribers with the same `mercure.subscribe` (caches private checks per update). */
     readonly authKey: string | undefined,
     readonly payload: unknown,
+    /** The version the subscription request was written in (shapes its subscription events). */
+    readonly version: ProtocolVersion = '0.x',
   ) {}
 }

@@ -1,12 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { HubAuthorization } from './authorization';
 import type { MercureHubLogger } from './hub-logger';
+import type { ProtocolVersion } from './hub-protocol';
 import type { HubTransport, SubscriptionInfo } from './hub-transport';
 import { generateUpdateId, HubUpdate } from './hub-update';
 import { HttpError, headerSafe, messageOf } from './http-util';
+import { describeSelector } from './selector-kind';
 import type { Subscriber } from './subscriber';
 
 const JSON_LD_CONTEXT = 'https://mercure.rocks/';
+/** The SSE event of 1.0 subscription events (publishers may not use it). */
+const SUBSCRIPTION_EVENT = 'mercure';
+const MATCH_TYPES = new Set(['exact', 'urlpattern', 'uritemplate']);
 
 /** RFC 6570 simple-string expansion of one value: everything but unreserved characters is encoded. */
 export function encodeTemplateValue(value: string): string {
@@ -14,8 +19,10 @@ export function encodeTemplateValue(value: string): string {
 }
 
 /**
- * Active subscriptions (protocol 0.x): subscription events published privately when a subscriber
- * comes and goes, and the JSON-LD API at `{path}/subscriptions[/{topic}[/{subscriber}]]`.
+ * Active subscriptions: subscription events published privately when a subscriber comes and goes,
+ * and the API. Each in the subscriber's (or the request's) version: 0.x, JSON-LD at
+ * `{path}/subscriptions[/{topic}[/{subscriber}]]`; 1.0, plain JSON at
+ * `{path}/subscriptions[/{match_type}[/{match}[/{subscriber}]]]`, events with SSE `event: mercure`.
  */
 export class SubscriptionsApi {
   private readonly local = new Map<string, SubscriptionInfo>();
@@ -26,6 +33,9 @@ export class SubscriptionsApi {
     private readonly authorization: HubAuthorization,
     private readonly logger: MercureHubLogger,
     private readonly isClosed: () => boolean,
+    private readonly versions: ReadonlySet<ProtocolVersion>,
+    /** Base of 1.0 subscription topics: absolute (the hub's audience), so URL patterns can select them. */
+    private readonly base10: string = path,
   ) {}
 
   /** Whether a request path is the API's. */
@@ -35,11 +45,16 @@ export class SubscriptionsApi {
 
   announce(sub: Subscriber, active: boolean): void {
     if (active) {
-      sub.subscriptions = sub.selectors.map((topic) => {
-        const id = `${this.path}/${encodeTemplateValue(topic)}/${encodeTemplateValue(sub.id)}`;
+      sub.subscriptions = sub.selectors.map((selector) => {
+        const { type, match: topic } = describeSelector(selector);
+        const v1 = sub.version === '1.0';
+        const id = v1
+          ? `${this.base10}/${type}/${encodeTemplateValue(topic)}/${encodeTemplateValue(sub.id)}`
+          : `${this.path}/${encodeTemplateValue(topic)}/${encodeTemplateValue(sub.id)}`;
         const info: SubscriptionInfo = {
           id,
           topic,
+          ...(v1 && { matchType: type }),
           subscriber: sub.id,
           ...(sub.payload !== undefined && { payload: sub.payload }),
         };
@@ -58,12 +73,20 @@ export class SubscriptionsApi {
     }
     if (this.isClosed()) return;
     for (const info of subscriptions) {
-      const update: HubUpdate = {
-        id: generateUpdateId(),
-        topics: [info.id],
-        data: JSON.stringify({ '@context': JSON_LD_CONTEXT, ...subscriptionDocument(info, active) }),
-        private: true,
-      };
+      const update: HubUpdate = info.matchType
+        ? {
+            id: generateUpdateId(),
+            topics: [info.id],
+            data: JSON.stringify(subscriptionDocument10(info, active)),
+            private: true,
+            type: SUBSCRIPTION_EVENT,
+          }
+        : {
+            id: generateUpdateId(),
+            topics: [info.id],
+            data: JSON.stringify({ '@context': JSON_LD_CONTEXT, ...subscriptionDocument(info, active) }),
+            private: true,
+          };
       this.transport.dispatch(update).catch((error: unknown) => {
         this.logger.warn(`Could not publish a subscription event: ${messageOf(error)}`);
       });
@@ -71,9 +94,13 @@ export class SubscriptionsApi {
   }
 
   async serve(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string): Promise<void> {
-    await this.authorization.subscriptionsReader(req, new URLSearchParams(rawQuery), path);
     const rest = path.slice(this.path.length + 1);
     const segments = rest === '' ? [] : rest.split('/');
+    const version: ProtocolVersion =
+      this.versions.has('1.0') && (!this.versions.has('0.x') || MATCH_TYPES.has(segments[0])) ? '1.0' : '0.x';
+    const topic10 = this.base10 + path.slice(this.path.length);
+    await this.authorization.subscriptionsReader(req, new URLSearchParams(rawQuery), version === '1.0' ? topic10 : path, version);
+    if (version === '1.0') return this.serve10(res, topic10, segments);
     if (segments.length > 2 || segments.some((s) => s === '')) throw new HttpError(404, 'Not Found');
     let topic: string | undefined;
     let subscriber: string | undefined;
@@ -101,9 +128,43 @@ export class SubscriptionsApi {
         subscriptions: all.filter((s) => topic === undefined || s.topic === topic).map((s) => subscriptionDocument(s, true)),
       };
     }
+    this.send(res, body, lastEventID, 'application/ld+json');
+  }
+
+  /** `/subscriptions[/{match_type}[/{match}[/{subscriber}]]]`, plain JSON. */
+  private async serve10(res: ServerResponse, path: string, segments: string[]): Promise<void> {
+    if (segments.length > 3 || segments.some((s) => s === '')) throw new HttpError(404, 'Not Found');
+    let decoded: string[];
+    try {
+      decoded = segments.map((s) => decodeURIComponent(s));
+    } catch {
+      throw new HttpError(400, 'Invalid percent-encoding in the path');
+    }
+    const [matchType, match, subscriber] = decoded;
+    if (matchType !== undefined && !MATCH_TYPES.has(matchType)) throw new HttpError(404, 'Not Found');
+    const lastEventID = this.transport.lastEventId();
+    const all = (this.transport.listSubscriptions ? await this.transport.listSubscriptions() : [...this.local.values()])
+      .filter((s) => s.matchType !== undefined);
+    const selected = all.filter(
+      (s) =>
+        (matchType === undefined || s.matchType === matchType) &&
+        (match === undefined || s.topic === match) &&
+        (subscriber === undefined || s.subscriber === subscriber),
+    );
+    let body: Record<string, unknown>;
+    if (subscriber !== undefined) {
+      if (selected.length === 0) throw new HttpError(404, 'Not Found');
+      body = { ...subscriptionDocument10(selected[0], true), lastEventID };
+    } else {
+      body = { id: path, type: 'Subscriptions', lastEventID, subscriptions: selected.map((s) => subscriptionDocument10(s, true)) };
+    }
+    this.send(res, body, lastEventID, 'application/json');
+  }
+
+  private send(res: ServerResponse, body: Record<string, unknown>, lastEventID: string, contentType: string): void {
     const json = JSON.stringify(body);
     res.writeHead(200, {
-      'Content-Type': 'application/ld+json',
+      'Content-Type': contentType,
       'Content-Length': String(Buffer.byteLength(json)),
       'Cache-Control': 'must-revalidate',
       ETag: JSON.stringify(headerSafe(lastEventID)),
@@ -117,6 +178,18 @@ function subscriptionDocument(info: SubscriptionInfo, active: boolean): Record<s
     id: info.id,
     type: 'Subscription',
     topic: info.topic,
+    subscriber: info.subscriber,
+    active,
+    ...(info.payload !== undefined && { payload: info.payload }),
+  };
+}
+
+function subscriptionDocument10(info: SubscriptionInfo, active: boolean): Record<string, unknown> {
+  return {
+    id: info.id,
+    type: 'Subscription',
+    match_type: info.matchType,
+    match: info.topic,
     subscriber: info.subscriber,
     active,
     ...(info.payload !== undefined && { payload: info.payload }),

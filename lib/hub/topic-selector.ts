@@ -1,11 +1,19 @@
 import { LruMap } from './lru-map';
 import { UriTemplateMatcher } from './uri-template';
+import { isUrlPatternSelector, literalOf, needsMatching } from './selector-kind';
+import { UrlPatternMatcher } from './url-pattern';
+
+/** What `matches` needs of a compiled URI template or URL pattern. */
+interface Matcher {
+  readonly size: number;
+  matches(topic: string): boolean;
+}
 
 interface Compiled {
   /** Never reused: match results are cached under it. */
   readonly id: number;
   /** Null when the selector is not a valid (or is too complex a) template. */
-  readonly matcher: UriTemplateMatcher | null;
+  readonly matcher: Matcher | null;
 }
 
 interface Retained extends Compiled {
@@ -21,9 +29,10 @@ const MAX_CACHED_TOPIC_LENGTH = 1024;
 const MIN_CACHED_COST = 8192;
 
 /**
- * Mercure topic selectors (protocol 0.x): `*` matches every topic; a selector equal to the topic
+ * Mercure topic selectors: `*` matches every topic; a selector equal to the topic
  * matches it (this also lets a URI template match itself, e.g. for the subscriptions API); a
- * selector that is a valid RFC 6570 URI template matches the topics it can expand to.
+ * selector that is a valid RFC 6570 URI template matches the topics it can expand to; a 1.0 URL
+ * pattern (see `selector-kind`) matches what the WHATWG algorithm says it does.
  *
  * Templates subscribers use are retained (reference-counted) while someone subscribes with them
  * and released with the last one; other templates (those of tokens) sit in a small LRU. Results of
@@ -44,7 +53,7 @@ export class TopicSelectorStore {
 
   /** True when the selector is a template (contains an expression), as opposed to a literal. */
   static isTemplate(selector: string): boolean {
-    return selector.includes('{');
+    return needsMatching(selector);
   }
 
   /** What the store holds, for diagnostics and tests. */
@@ -83,7 +92,7 @@ export class TopicSelectorStore {
 
   matches(selector: string, topic: string): boolean {
     if (selector === '*' || selector === topic) return true;
-    if (!selector.includes('{')) return false;
+    if (!needsMatching(selector)) return literalOf(selector) === topic;
     const compiled = this.lookup(selector);
     if (!compiled.matcher) return false;
     const matcher = compiled.matcher;
@@ -137,6 +146,10 @@ export class TopicSelectorStore {
   }
 
   private compile(selector: string): Compiled {
+    if (isUrlPatternSelector(selector)) {
+      const compiled = UrlPatternMatcher.compile(selector.slice(2));
+      return { id: ++this.lastId, matcher: typeof compiled === 'string' ? null : compiled };
+    }
     return { id: ++this.lastId, matcher: UriTemplateMatcher.compile(selector) ?? null };
   }
 }

@@ -33,6 +33,8 @@ export class HubPublisher {
     /** Public URL subscribers connect to, as advertised in the discovery `Link` header. */
     readonly subscribeUrl: string | undefined,
     private readonly queue: PublishQueue,
+    /** The Mercure protocol the hub speaks (`protocol` in the module options). */
+    readonly protocol: '0.x' | '1.0' = '0.x',
   ) {}
 
   /**

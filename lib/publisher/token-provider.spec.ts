@@ -144,3 +144,33 @@ describe('createTokenProvider', () => {
     });
   });
 });
+
+describe('createTokenProvider for 1.0 hubs', () => {
+  const access = { issuer: 'https://api.test', audience: 'https://hub.test/.well-known/mercure' };
+
+  it('signs an RFC 9068 access token with the explicit algorithm, renewed before it expires', async () => {
+    const provider = createTokenProvider({ secret: SECRET, publish: ['*', { match: 'https://api.test/books/:id', match_type: 'urlpattern' }], lifetime: 60 }, 'jwt', access)!;
+    const token = await provider();
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'HS256', typ: 'at+jwt' });
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(SECRET), {
+      algorithms: ['HS256'],
+      typ: 'at+jwt',
+      ...access,
+      requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
+    });
+    expect(payload.exp! - payload.iat!).toBe(60);
+    expect(payload.authorization_details).toEqual([
+      {
+        type: 'https://mercure.rocks/authorization-detail',
+        actions: ['publish'],
+        topics: [{ match: '*' }, { match: 'https://api.test/books/:id', match_type: 'urlpattern' }],
+      },
+    ]);
+    await expect(provider()).resolves.toBe(token);
+  });
+
+  it('refuses a bad lifetime or publish entry, naming the option', () => {
+    expectError(() => createTokenProvider({ secret: SECRET, lifetime: 0 }, 'hubs.a.jwt', access), 'hubs.a.jwt.lifetime', [SECRET]);
+    expectError(() => createTokenProvider({ secret: SECRET, publish: [{ match: 'x', match_type: 'regex' as never }] }, 'hubs.a.jwt', access), 'hubs.a.jwt.publish', [SECRET]);
+  });
+});

@@ -1,5 +1,6 @@
 import { createPrivateKey, createSecretKey, KeyObject } from 'crypto';
 import { SignJWT } from 'jose';
+import { isTopicMatch, signAccessToken } from '../jwt/access-token';
 import type { MercureJwtOptions, MercureJwtSecretOptions } from '../mercure.options';
 import { keyMismatch } from '../jwt/key-algorithm';
 
@@ -32,6 +33,8 @@ const SUPPORTED_ALGORITHMS: readonly string[] = [...HMAC_ALGORITHMS, ...ASYMMETR
 export function createTokenProvider(
   jwt: MercureJwtOptions | undefined,
   optionPath: string,
+  /** Protocol 1.0: sign RFC 9068 access tokens for this issuer and audience. */
+  accessToken?: { issuer?: string; audience?: string },
 ): TokenProvider | undefined {
   if (jwt === undefined || jwt === null) {
     return undefined;
@@ -62,12 +65,16 @@ export function createTokenProvider(
     return () => ready;
   }
   if (hasSecret) {
-    return createSigningProvider(jwt as MercureJwtSecretOptions, optionPath);
+    return createSigningProvider(jwt as MercureJwtSecretOptions, optionPath, accessToken);
   }
   throw new Error(`${optionPath} must be { token }, { secret, algorithm?, publish? } or a function`);
 }
 
-function createSigningProvider(options: MercureJwtSecretOptions, optionPath: string): TokenProvider {
+function createSigningProvider(
+  options: MercureJwtSecretOptions,
+  optionPath: string,
+  accessToken?: { issuer?: string; audience?: string },
+): TokenProvider {
   const algorithm = options.algorithm ?? 'HS256';
   if (typeof algorithm !== 'string' || !SUPPORTED_ALGORITHMS.includes(algorithm)) {
     throw new Error(
@@ -76,17 +83,19 @@ function createSigningProvider(options: MercureJwtSecretOptions, optionPath: str
     );
   }
   const publish = options.publish ?? ['*'];
-  if (!Array.isArray(publish) || publish.length === 0 || !publish.every((s) => typeof s === 'string' && s !== '')) {
+  const valid = accessToken ? isTopicMatch : (s: unknown) => typeof s === 'string' && s !== '';
+  if (!Array.isArray(publish) || publish.length === 0 || !publish.every(valid)) {
     throw new Error(`${optionPath}.publish must be a non-empty array of topic selectors`);
   }
   const key = (HMAC_ALGORITHMS as readonly string[]).includes(algorithm)
     ? hmacKey(options.secret, algorithm, optionPath)
     : privateKey(options.secret, algorithm, optionPath);
+  if (accessToken) return accessTokenProvider(options, optionPath, accessToken, key, algorithm);
 
   // A signed token carries no expiry, so one signature serves the whole process lifetime.
   let cached: Promise<string> | undefined;
   return () => {
-    cached ??= new SignJWT({ mercure: { publish: [...publish] } })
+    cached ??= new SignJWT({ mercure: { publish: [...(publish as string[])] } })
       .setProtectedHeader({ alg: algorithm, typ: 'JWT' })
       .sign(key)
       .catch((error: unknown) => {
@@ -94,6 +103,36 @@ function createSigningProvider(options: MercureJwtSecretOptions, optionPath: str
         // jose's messages describe the key type, never the key material.
         throw new Error(`${optionPath}: could not sign the publisher token (${(error as Error)?.message})`);
       });
+    return cached;
+  };
+}
+
+/**
+ * Protocol 1.0: an RFC 9068 access token, which must expire; a new one is signed once half of
+ * the lifetime has passed, so a token in flight always has time left.
+ */
+function accessTokenProvider(
+  options: MercureJwtSecretOptions,
+  optionPath: string,
+  { issuer, audience }: { issuer?: string; audience?: string },
+  key: KeyObject,
+  algorithm: string,
+): TokenProvider {
+  const lifetime = options.lifetime ?? 3600;
+  if (!Number.isInteger(lifetime) || lifetime < 2) throw new Error(`${optionPath}.lifetime must be an integer >= 2 (seconds)`);
+  if (!issuer || !audience) throw new Error(`${optionPath}: a 1.0 hub needs an issuer and an audience to sign tokens for`);
+  let cached: Promise<string> | undefined;
+  let renewAt = 0;
+  return () => {
+    const now = Math.floor(Date.now() / 1000);
+    if (!cached || now >= renewAt) {
+      renewAt = now + Math.floor(lifetime / 2);
+      const context = { issuer, audience, issuedAt: now, expiresAt: now + lifetime, subject: 'nestjs-mercure' };
+      cached = signAccessToken({ publish: options.publish ?? ['*'] }, context, key, algorithm).catch((error: unknown) => {
+        cached = undefined;
+        throw new Error(`${optionPath}: could not sign the publisher token (${(error as Error)?.message})`);
+      });
+    }
     return cached;
   };
 }

@@ -47,6 +47,10 @@ export class AppModule {
               : { secret: config.mercureJwtSecret },
           // A slow or loaded machine gets 10 s to deliver what is pending at shutdown.
           delivery: { mode: config.mercureDelivery, shutdownTimeout: 10_000 },
+          // An external hub in `both` mode takes 0.x publisher tokens; a 1.0-only one needs 1.0 tokens.
+          protocol: config.mercureHubProtocol === '1.0' ? '1.0' : '0.x',
+          issuer: config.mercureHubIssuer,
+          audience: config.mercureHubAudience,
         }),
         ...(embeddedHub
           ? [
@@ -54,6 +58,9 @@ export class AppModule {
                 publisherJwt: { key: config.mercureJwtSecret },
                 anonymous: true,
                 cors: { origins: '*' },
+                protocol: config.mercureHubProtocol,
+                issuer: config.mercureHubIssuer,
+                audience: config.mercureHubAudience,
               }),
             ]
           : []),

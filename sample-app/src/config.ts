@@ -10,6 +10,12 @@ export interface SampleAppConfig {
   mercureSubscribeUrl?: string;
   mercureJwtSecret: string;
   mercureJwtToken?: string;
+  /** Mercure versions the hub speaks: `both` (default), `0.x` or `1.0`. */
+  mercureHubProtocol: '0.x' | '1.0' | 'both';
+  /** The `iss` 1.0 access tokens carry (default: `publicUrl`). */
+  mercureHubIssuer: string;
+  /** The hub's resource identifier, in the `aud` of 1.0 access tokens (default: the hub's public URL). */
+  mercureHubAudience: string;
   /** `outbox` (default): updates go through the transactional outbox; `memory`: the in-process queue. */
   mercureDelivery: 'outbox' | 'memory';
   /** Seconds a subscriber token (the `mercureAuthorization` cookie) lasts; pages renew it before. */
@@ -37,13 +43,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleAppConfi
   if (delivery !== 'outbox' && delivery !== 'memory') {
     throw new Error(`MERCURE_DELIVERY must be "outbox" or "memory", got "${delivery}"`);
   }
+  const protocol = value(env, 'MERCURE_HUB_PROTOCOL') ?? 'both';
+  if (protocol !== '0.x' && protocol !== '1.0' && protocol !== 'both') {
+    throw new Error(`MERCURE_HUB_PROTOCOL must be "0.x", "1.0" or "both", got "${protocol}"`);
+  }
+  const publicUrl = (value(env, 'PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const publishUrl = value(env, 'MERCURE_PUBLISH_URL');
+  const subscribeUrl = value(env, 'MERCURE_SUBSCRIBE_URL');
+  const hubPublicUrl = new URL(subscribeUrl ?? publishUrl ?? '/.well-known/mercure', publicUrl + '/').toString();
   return {
     port,
-    publicUrl: (value(env, 'PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    publicUrl,
     databaseUrl,
     sqlitePath: value(env, 'SQLITE_PATH') ?? 'sample-app/var/sample.sqlite',
-    mercurePublishUrl: value(env, 'MERCURE_PUBLISH_URL'),
-    mercureSubscribeUrl: value(env, 'MERCURE_SUBSCRIBE_URL'),
+    mercurePublishUrl: publishUrl,
+    mercureSubscribeUrl: subscribeUrl,
+    mercureHubProtocol: protocol,
+    mercureHubIssuer: value(env, 'MERCURE_HUB_ISSUER') ?? publicUrl,
+    mercureHubAudience: value(env, 'MERCURE_HUB_AUDIENCE') ?? hubPublicUrl,
     mercureJwtSecret: value(env, 'MERCURE_JWT_SECRET') ?? DEV_JWT_SECRET,
     mercureJwtToken: value(env, 'MERCURE_JWT_TOKEN'),
     mercureDelivery: delivery,

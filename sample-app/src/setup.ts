@@ -1,7 +1,7 @@
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
-import { HubRegistry } from 'nestjs-mercure';
+import { HubRegistry, mercureLink } from 'nestjs-mercure';
 import { rejectDeepJson } from './common/json-depth';
 
 const JSON_TYPES = ['application/json', 'application/merge-patch+json', 'application/ld+json'];
@@ -10,7 +10,8 @@ const RESOURCE_PATHS = ['/books', '/reviews', '/notes', '/login', '/logout'];
 /** What `main.ts` and the e2e tests both apply to the app, so tests run the app users run. */
 export function configureApp(app: INestApplication): INestApplication {
   const express = app as NestExpressApplication;
-  express.use(advertiseHub(app.get(HubRegistry).get().subscribeUrl));
+  const hub = app.get(HubRegistry).get();
+  express.use(advertiseHub(hub.subscribeUrl && mercureLink(hub.subscribeUrl, hub.protocol)));
   express.use(RESOURCE_PATHS, resourceGate());
   // PATCH accepts JSON merge patch (RFC 7396) as well as plain JSON.
   express.useBodyParser('json', { type: JSON_TYPES });
@@ -28,9 +29,9 @@ export function configureApp(app: INestApplication): INestApplication {
  * never sees (no route: 404; the 400s of the body parser and Express: malformed JSON, bad URL
  * encoding), since discovery 'all' means every response.
  */
-function advertiseHub(hubUrl: string | undefined) {
+function advertiseHub(link: string | undefined) {
   return (_req: Request, res: Response, next: NextFunction) => {
-    if (hubUrl) res.append('Link', `<${hubUrl}>; rel="mercure"`);
+    if (link) res.append('Link', link);
     next();
   };
 }

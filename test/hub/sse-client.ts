@@ -153,9 +153,11 @@ export interface SseResponse {
 export function openSse(
   url: string,
   headers: Record<string, string> = {},
+  options: { method?: string; body?: string } = {},
 ): Promise<SseConnection | SseResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers: { Accept: 'text/event-stream', ...headers }, agent: false });
+    const req = http.request(url, { method: options.method ?? 'GET', headers: { Accept: 'text/event-stream', ...headers }, agent: false });
+    req.end(options.body);
     req.on('error', reject);
     req.on('response', (res) => {
       if (res.statusCode !== 200) {
@@ -171,8 +173,12 @@ export function openSse(
 }
 
 /** Opens an SSE connection that must succeed. */
-export async function subscribe(url: string, headers: Record<string, string> = {}): Promise<SseConnection> {
-  const result = await openSse(url, headers);
+export async function subscribe(
+  url: string,
+  headers: Record<string, string> = {},
+  options: { method?: string; body?: string } = {},
+): Promise<SseConnection> {
+  const result = await openSse(url, headers, options);
   if (!(result instanceof SseConnection)) {
     throw new Error(`Expected a stream, got ${result.status}: ${result.body}`);
   }

@@ -15,6 +15,10 @@ export class AuthModule {
       imports: [
         MercureAuthorizationModule.forRoot({
           lifetime: config.subscriberTokenLifetime,
+          // 0.x: `mercureAuthorization`; 1.0: `__Secure-mercure_access_token`; both: the two cookies.
+          protocol: config.mercureHubProtocol,
+          issuer: config.mercureHubIssuer,
+          audience: config.mercureHubAudience,
           // With a ready publisher token there is no secret to borrow: sign with the one the hub verifies.
           ...(config.mercureJwtToken ? { key: config.mercureJwtSecret } : {}),
         }),

@@ -1,0 +1,131 @@
+/**
+ * What subscribers' 1.0 URL patterns (`match_urlpattern`) cost each publish on the embedded hub,
+ * as ratios vs no pattern (same run). Patterns come from real SSE subscriptions over HTTP (100 per
+ * connection, the most one subscription may carry); updates are published in-process (with the
+ * memory transport the fan-out is synchronous, so the time is the dispatch cost), each to a new
+ * topic so the result cache never helps. Median and p10-p90.
+ *
+ * The index files a pattern under the literal start of the URLs it matches (`https://host/path`),
+ * so patterns of distinct prefixes cost a publish little; patterns sharing the topic's prefix are
+ * each tested (the WHATWG matcher, some µs to tens of µs each), so `maxUrlPatterns` (default 200)
+ * bounds the cost. The worst accepted shape (a wildcard then named groups) is measured on short
+ * topics and on topics of the longest length a pattern is tested on (2048 characters).
+ */
+import * as http from 'http';
+import { AddressInfo } from 'net';
+import { performance } from 'perf_hooks';
+import { MercureHub } from '../lib/hub/mercure-hub';
+import { MAX_URL_PATTERNS_PER_SUBSCRIPTION } from '../lib/hub/protocol-10';
+import { MAX_URL_PATTERN_TOPIC_LENGTH } from '../lib/hub/url-pattern';
+
+const PUBLISHES = 60;
+
+interface Scenario {
+  name: string;
+  patterns: number;
+  pattern: (i: number) => string;
+  topic: (i: number) => string;
+  maxUrlPatterns?: number;
+}
+
+const short = (i: number) => `https://example.com/books/${i}`;
+const long = (i: number) => `https://example.com/${'a/'.repeat((MAX_URL_PATTERN_TOPIC_LENGTH - 40) / 2)}${i}`;
+const simple = (i: number) => `https://bench.example/s${i}/:id`;
+const worst = (i: number) => `https://example.com/*/:a/:b/x${i}`;
+
+const SCENARIOS: Scenario[] = [
+  { name: 'none, short topics', patterns: 0, pattern: simple, topic: short },
+  { name: 'distinct prefixes, short topics', patterns: 10_000, pattern: simple, topic: short, maxUrlPatterns: 10_000 },
+  { name: 'shared prefix, worst shape, short topics (default maxUrlPatterns)', patterns: 10_000, pattern: worst, topic: short },
+  { name: 'none, 2 KB topics', patterns: 0, pattern: worst, topic: long },
+  { name: 'shared prefix, worst shape, 2 KB topics (default maxUrlPatterns)', patterns: 10_000, pattern: worst, topic: long },
+  { name: 'shared prefix, worst shape, 2 KB topics (maxUrlPatterns 1000)', patterns: 1_000, pattern: worst, topic: long, maxUrlPatterns: 1000 },
+];
+
+function open(url: string): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers: { Accept: 'text/event-stream' } });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res);
+    });
+  });
+}
+
+async function measure(scenario: Scenario) {
+  const hub = new MercureHub({
+    protocol: '1.0',
+    issuer: 'https://bench.example',
+    audience: 'https://bench.example/.well-known/mercure',
+    anonymous: true,
+    heartbeat: 0,
+    historySize: 0,
+    ...(scenario.maxUrlPatterns !== undefined && { maxUrlPatterns: scenario.maxUrlPatterns }),
+    logger: { warn: () => undefined, error: (m) => console.error(m) },
+  });
+  await hub.start();
+  const server = http.createServer(hub.handler);
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
+  const hubUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${hub.path}`;
+  const streams: http.IncomingMessage[] = [];
+  let refused = 0;
+  try {
+    streams.push(await open(`${hubUrl}?match=*`));
+    const per = MAX_URL_PATTERNS_PER_SUBSCRIPTION;
+    for (let offset = 0; offset < scenario.patterns; offset += per * 20) {
+      const batch: Promise<http.IncomingMessage>[] = [];
+      for (let c = offset; c < Math.min(scenario.patterns, offset + per * 20); c += per) {
+        const url = new URL(hubUrl);
+        for (let i = c; i < Math.min(scenario.patterns, c + per); i++) url.searchParams.append('match_urlpattern', scenario.pattern(i));
+        batch.push(open(url.toString()));
+      }
+      for (const res of await Promise.all(batch)) {
+        if (res.statusCode === 200) streams.push(res);
+        else refused++;
+      }
+    }
+    for (let i = 0; i < 20; i++) await hub.publish({ topics: [`https://example.com/warm/${i}`], data: 'x' });
+    const times: number[] = [];
+    for (let i = 0; i < PUBLISHES; i++) {
+      const t0 = performance.now();
+      await hub.publish({ topics: [scenario.topic(i)], data: 'x' });
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
+    return { accepted: hub.stats().templates, refused, p10: at(0.1), p50: at(0.5), p90: at(0.9) };
+  } finally {
+    for (const res of streams) res.destroy();
+    await hub.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+export async function run(): Promise<void> {
+  const rows: Record<string, string | number>[] = [];
+  let baseline = 0;
+  for (const scenario of SCENARIOS) {
+    const r = await measure(scenario);
+    if (scenario.patterns === 0) baseline = r.p50;
+    rows.push({
+      patterns: scenario.name,
+      asked: scenario.patterns,
+      accepted: r.accepted,
+      'subscriptions refused (429)': r.refused,
+      'publish p50 (µs)': Math.round(r.p50 * 1000),
+      'p10-p90 (µs)': `${Math.round(r.p10 * 1000)}-${Math.round(r.p90 * 1000)}`,
+      'p50 vs none': +(r.p50 / baseline).toFixed(1),
+    });
+  }
+  console.log(`Publish cost with distinct URL patterns subscribed (in-process publish, memory transport, ${PUBLISHES} updates to new topics each)`);
+  console.table(rows);
+}
+
+if (require.main === module) {
+  run().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
