@@ -13,8 +13,9 @@
  * - one by one: `SEQUENTIAL` updates, each POST awaited before the next (the hub answers after it
  *   wrote to every subscriber); deliveries/s = updates x N / (last delivery - first POST);
  * - burst: the same count with `BURST_CONCURRENCY` POSTs in flight;
- * - latency: `LATENCY_UPDATES` updates POSTed `LATENCY_INTERVAL_MS` apart (no backlog), each
- *   carrying its publish time; p50 / p99 over every (update, subscriber) delivery;
+ * - latency: `LATENCY_UPDATES` updates, each POSTed `LATENCY_INTERVAL_MS` after the previous one
+ *   reached every subscriber (never a backlog), carrying its publish time; p50 / p99 over every
+ *   (update, subscriber) delivery;
  * - memory: RSS / heap of the server process after GC, before and after N idle subscribers, / N.
  *
  * Env: HUB_BENCH_SIZES (default 1000,10000), HUB_BENCH_ROUNDS (3), HUB_BENCH_VARIANTS (names,
@@ -25,7 +26,7 @@ import { SignJWT } from 'jose';
 import { Pool } from 'undici';
 import { HUB_BENCH_KEY, HUB_BENCH_PATH, HUB_BENCH_VARIANTS, type HubBenchVariant } from './support/hub-bench-server';
 import { nowMicros, SseSubscribers } from './support/sse-subscribers';
-import { median, medianAndRange } from './support/stats';
+import { median, medianAndRange, percentile } from './support/stats';
 
 const TOPIC = 'https://example.com/books/1';
 const WARMUP_UPDATES = 10;
@@ -77,7 +78,10 @@ async function startServer(variant: HubBenchVariant) {
   };
 }
 
+const trace = (step: string) => process.env.HUB_BENCH_VERBOSE && console.error(`[hub.bench] ${step}`);
+
 async function measure(variant: HubBenchVariant, n: number, token: string): Promise<Run> {
+  trace(`${variant}, ${n} subscribers`);
   const server = await startServer(variant);
   const subscribers = new SseSubscribers();
   const pool = new Pool(`http://127.0.0.1:${server.port}`, { connections: BURST_CONCURRENCY });
@@ -95,19 +99,21 @@ async function measure(variant: HubBenchVariant, n: number, token: string): Prom
     const before = await server.memory();
     await subscribers.connect(server.port, n, HUB_BENCH_PATH, TOPIC);
     const after = await server.memory();
+    trace('connected');
 
     let { done } = await subscribers.expect(WARMUP_UPDATES, false);
     for (let i = 0; i < WARMUP_UPDATES; i++) await post('0');
     await done;
 
-    ({ done } = await subscribers.expect(LATENCY_UPDATES, true));
-    const posts: Promise<void>[] = [];
+    // Each update once the previous one reached every subscriber, and LATENCY_INTERVAL_MS later.
+    const latencies: number[] = [];
     for (let i = 0; i < LATENCY_UPDATES; i++) {
-      posts.push(post(String(nowMicros())));
+      ({ done } = await subscribers.expect(1, true));
+      await post(String(nowMicros()));
+      latencies.push(...(await done).latencies!);
       await new Promise((resolve) => setTimeout(resolve, LATENCY_INTERVAL_MS));
     }
-    await Promise.all(posts);
-    const { latencies } = await done;
+    trace('latency measured');
 
     const updates = Math.max(20, Math.round(DELIVERIES_PER_PHASE / n));
     const data = JSON.stringify({ '@id': '/books/1', '@type': 'Book', title: 'Bench', author: 'Hub' });
@@ -115,6 +121,7 @@ async function measure(variant: HubBenchVariant, n: number, token: string): Prom
     let start = nowMicros();
     for (let i = 0; i < updates; i++) await post(data);
     const oneByOne = (updates * n) / (((await done).lastAt - start) / 1e6);
+    trace('one by one measured');
 
     ({ done } = await subscribers.expect(updates, false));
     start = nowMicros();
@@ -131,8 +138,8 @@ async function measure(variant: HubBenchVariant, n: number, token: string): Prom
     return {
       oneByOne,
       burst,
-      p50: latencies!.p50,
-      p99: latencies!.p99,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
       rssPerSub: (after.rss - before.rss) / n / 1024,
       heapPerSub: (after.heapUsed - before.heapUsed) / n / 1024,
     };

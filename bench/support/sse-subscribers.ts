@@ -15,7 +15,8 @@ type ToChild =
 export interface Received {
   /** When the last expected frame arrived (µs, CLOCK_MONOTONIC: one clock for all processes). */
   lastAt: number;
-  latencies?: { p50: number; p99: number };
+  /** With `latency`: each delivery's latency (ms). */
+  latencies?: number[];
 }
 
 type FromChild = { type: 'connected'; n: number } | ({ type: 'received' } & Received) | { type: 'error'; message: string };
@@ -51,11 +52,7 @@ function childMain(): void {
     received += frames;
     if (received >= expected) {
       const lastAt = nowMicros();
-      let summary: Received['latencies'];
-      if (latencies) {
-        const sorted = latencies.sort();
-        summary = { p50: sorted[Math.floor(0.5 * sorted.length)], p99: sorted[Math.floor(0.99 * sorted.length)] };
-      }
+      const summary = latencies && Array.from(latencies);
       expected = 0;
       latencies = undefined;
       send({ type: 'received', lastAt, latencies: summary });
