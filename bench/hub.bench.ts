@@ -1,302 +1,196 @@
 /**
- * The embedded hub under load: 1,000 and 10,000 concurrent SSE subscribers on one process.
+ * The embedded hub under load, as users run it, against the practical limit: N SSE subscribers of
+ * one topic, updates POSTed over HTTP with a publisher JWT, deliveries counted at the subscribers.
  *
- * The hub (framework-free `MercureHub` on a node:http server, memory transport) runs in this
- * process; the subscribers are raw TCP clients in a child process, so that parsing the streams
- * does not steal the hub's CPU. Updates are published in-process (`hub.publish`, the path
- * `MercureModule` takes with the embedded hub) so the figures are about fan-out, not about
- * parsing publish requests. Every subscriber subscribes to the same topic, so each update is
- * delivered to all of them.
+ * Each (server, N) runs in a fresh server process (`support/hub-bench-server.ts`), with the
+ * subscribers in another (`support/sse-subscribers.ts`) and the publisher in this one. Servers:
+ * the raw `node:http` SSE server (`support/raw-sse-server.ts`, the baseline: same bytes, nothing
+ * else), the bare `MercureHub` on `node:http`, `MercureHubModule` in a Nest (Express) app, the hub
+ * in a plain Fastify server, and the raw server mounted in Nest (the mounting cost alone). The
+ * servers alternate within each round and every ratio is to the raw server of the same round;
+ * tables give the median over rounds with the range.
  *
- * - memory per idle subscriber: RSS and heap of the hub process after GC, before and after the
- *   subscribers connect, divided by N (kernel socket buffers are not counted);
- * - latency: 20 updates, 50 ms apart, each carrying its publish time (CLOCK_MONOTONIC, shared by
- *   both processes); p50 / p99 over every (update, subscriber) delivery, as seen by the client
- *   process (with one client process reading N sockets, its own reading time is part of it);
- *   "hub write / update" is the median time the hub took to write one update to all N;
- * - throughput: a burst of updates published back to back; "hub fan-out" is the rate at which the
- *   hub wrote them to every connection, "end to end" the rate until every subscriber received all.
+ * - one by one: `SEQUENTIAL` updates, each POST awaited before the next (the hub answers after it
+ *   wrote to every subscriber); deliveries/s = updates x N / (last delivery - first POST);
+ * - burst: the same count with `BURST_CONCURRENCY` POSTs in flight;
+ * - latency: `LATENCY_UPDATES` updates, each POSTed `LATENCY_INTERVAL_MS` after the previous one
+ *   reached every subscriber (never a backlog), carrying its publish time; p50 / p99 over every
+ *   (update, subscriber) delivery;
+ * - memory: RSS / heap of the server process after GC, before and after N idle subscribers, / N.
+ *
+ * Env: HUB_BENCH_SIZES (default 1000,10000), HUB_BENCH_ROUNDS (3), HUB_BENCH_VARIANTS (names,
+ * comma-separated; default all).
  */
-import { ChildProcess, fork } from 'child_process';
-import * as http from 'http';
-import * as net from 'net';
-import { AddressInfo } from 'net';
-import { performance } from 'perf_hooks';
-import { setFlagsFromString } from 'v8';
-import { runInNewContext } from 'vm';
-import { MercureHub } from '../lib/hub/mercure-hub';
+import { fork } from 'child_process';
+import { SignJWT } from 'jose';
+import { Pool } from 'undici';
+import { HUB_BENCH_KEY, HUB_BENCH_PATH, HUB_BENCH_VARIANTS, type HubBenchVariant } from './support/hub-bench-server';
+import { nowMicros, SseSubscribers } from './support/sse-subscribers';
+import { median, medianAndRange, percentile } from './support/stats';
 
-const SIZES = [1000, 10_000];
+const TOPIC = 'https://example.com/books/1';
+const WARMUP_UPDATES = 10;
 const LATENCY_UPDATES = 20;
 const LATENCY_INTERVAL_MS = 50;
-const BURST_DELIVERIES = 1_000_000; // burst size = this / N updates (at least 100)
-const TOPIC = 'https://example.com/books/1';
-const CHILD_FLAG = 'MERCURE_HUB_BENCH_CHILD';
+const DELIVERIES_PER_PHASE = 300_000; // updates per phase = this / N (at least 20)
+const BURST_CONCURRENCY = 16;
+const BASELINE: HubBenchVariant = 'raw node:http';
+const GOALS: Partial<Record<HubBenchVariant, string>> = {
+  'Nest (Express)': '>= 0.97x deliveries/s, <= 1.05x p99',
+  Fastify: '>= 0.97x deliveries/s, <= 1.05x p99',
+};
 
-const nowMicros = () => Number(process.hrtime.bigint() / 1000n);
+interface Run {
+  oneByOne: number;
+  burst: number;
+  p50: number;
+  p99: number;
+  rssPerSub: number;
+  heapPerSub: number;
+}
 
-// ------------------------------------------------------------------------------------------------
-// Child: the subscribers.
+type Memory = NodeJS.MemoryUsage;
 
-type ToChild =
-  | { cmd: 'connect'; port: number; n: number; path: string }
-  | { cmd: 'expect'; perSubscriber: number; latency: boolean }
-  | { cmd: 'close' };
-
-type FromChild =
-  | { type: 'connected'; n: number; ms: number }
-  | { type: 'received'; total: number; latencies?: { p50: number; p99: number; max: number } }
-  | { type: 'error'; message: string };
-
-function childMain(): void {
-  const sockets: net.Socket[] = [];
-  const remainders: string[] = [];
-  const counts: number[] = [];
-  let expected = 0;
-  let measuring = false;
-  let received = 0;
-  let latencies: Float64Array = new Float64Array(0);
-  let latencyCount = 0;
-  const send = (message: FromChild) => process.send!(message);
-
-  const onData = (index: number, chunk: Buffer) => {
-    let text = remainders[index] + chunk.toString('latin1');
-    let end = text.indexOf('\n\n');
-    while (end !== -1) {
-      const frame = text.slice(0, end);
-      text = text.slice(end + 2);
-      end = text.indexOf('\n\n');
-      if (!measuring) continue;
-      const d = frame.indexOf('data: ');
-      if (d === -1) continue;
-      counts[index]++;
-      received++;
-      if (latencies.length > 0) {
-        const sent = Number(frame.slice(d + 6));
-        if (latencyCount < latencies.length) latencies[latencyCount++] = (nowMicros() - sent) / 1000;
-      }
-    }
-    remainders[index] = text;
-    if (measuring && received === expected) {
-      measuring = false;
-      let summary: { p50: number; p99: number; max: number } | undefined;
-      if (latencyCount > 0) {
-        const sorted = latencies.subarray(0, latencyCount).sort();
-        const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-        summary = { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] };
-      }
-      send({ type: 'received', total: received, latencies: summary });
-    }
-  };
-
-  const connect = async (port: number, n: number, path: string) => {
-    const start = performance.now();
-    const request = `GET ${path}?topic=${encodeURIComponent(TOPIC)} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`;
-    let ready = 0;
-    const batch = 250;
-    for (let offset = 0; offset < n; offset += batch) {
-      await Promise.all(
-        Array.from({ length: Math.min(batch, n - offset) }, () => {
-          return new Promise<void>((resolve, reject) => {
-            const index = sockets.length;
-            const socket = net.connect(port, '127.0.0.1');
-            sockets.push(socket);
-            remainders.push('');
-            counts.push(0);
-            let headersDone = false;
-            socket.on('error', reject);
-            socket.on('data', (chunk: Buffer) => {
-              if (!headersDone) {
-                const text = remainders[index] + chunk.toString('latin1');
-                const headerEnd = text.indexOf('\r\n\r\n');
-                if (headerEnd === -1) {
-                  remainders[index] = text;
-                  return;
-                }
-                if (!text.startsWith('HTTP/1.1 200')) {
-                  reject(new Error(text.split('\r\n')[0]));
-                  return;
-                }
-                headersDone = true;
-                remainders[index] = '';
-                ready++;
-                resolve();
-                return;
-              }
-              // Chunked transfer encoding: the chunk-size lines never contain "\n\n" nor "data: ".
-              onData(index, chunk);
-            });
-            socket.write(request);
-          });
-        }),
-      );
-    }
-    send({ type: 'connected', n: ready, ms: performance.now() - start });
-  };
-
-  process.on('message', (message: ToChild) => {
-    if (message.cmd === 'connect') {
-      connect(message.port, message.n, message.path).catch((error: Error) => send({ type: 'error', message: error.message }));
-    } else if (message.cmd === 'expect') {
-      received = 0;
-      expected = message.perSubscriber * sockets.length;
-      counts.fill(0);
-      latencies = message.latency ? new Float64Array(expected) : new Float64Array(0);
-      latencyCount = 0;
-      measuring = true;
-    } else if (message.cmd === 'close') {
-      for (const socket of sockets) socket.destroy();
-      process.exit(0);
-    }
+async function startServer(variant: HubBenchVariant) {
+  const child = fork(require.resolve('./support/hub-bench-server'), [variant], {
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-}
-
-// ------------------------------------------------------------------------------------------------
-// Parent: the hub.
-
-function exposeGc(): () => void {
-  setFlagsFromString('--expose_gc');
-  const gc = runInNewContext('gc') as () => void;
-  return () => {
-    gc();
-    gc();
+  const next = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the ${variant} server exited (${code})`));
+      child.once('exit', onExit);
+      child.once('message', (message) => (child.off('exit', onExit), resolve(message as T)));
+    });
+  const { port } = await next<{ port: number }>();
+  return {
+    port,
+    memory: async () => {
+      const answer = next<{ memory: Memory }>();
+      child.send('memory');
+      return (await answer).memory;
+    },
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send('stop');
+      await exited;
+    },
   };
 }
 
-class Child {
-  private readonly process: ChildProcess;
-  private waiters: ((message: FromChild) => void)[] = [];
+const trace = (step: string) => process.env.HUB_BENCH_VERBOSE && console.error(`[hub.bench] ${step}`);
 
-  constructor() {
-    this.process = fork(__filename, [], {
-      env: { ...process.env, [CHILD_FLAG]: '1' },
-      execArgv: process.execArgv,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+async function measure(variant: HubBenchVariant, n: number, token: string): Promise<Run> {
+  trace(`${variant}, ${n} subscribers`);
+  const server = await startServer(variant);
+  const subscribers = new SseSubscribers();
+  const pool = new Pool(`http://127.0.0.1:${server.port}`, { connections: BURST_CONCURRENCY });
+  const post = async (data: string) => {
+    const response = await pool.request({
+      method: 'POST',
+      path: HUB_BENCH_PATH,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` },
+      body: new URLSearchParams({ topic: TOPIC, data }).toString(),
     });
-    this.process.on('message', (message: FromChild) => {
-      const waiter = this.waiters.shift();
-      if (waiter) waiter(message);
-    });
-  }
-
-  send(message: ToChild): void {
-    this.process.send(message);
-  }
-
-  next<T extends FromChild['type']>(type: T): Promise<Extract<FromChild, { type: T }>> {
-    return new Promise((resolve, reject) => {
-      this.waiters.push((message) => {
-        if (message.type === 'error') reject(new Error(message.message));
-        else if (message.type !== type) reject(new Error(`expected ${type}, got ${message.type}`));
-        else resolve(message as Extract<FromChild, { type: T }>);
-      });
-    });
-  }
-
-  async close(): Promise<void> {
-    const exited = new Promise((resolve) => this.process.once('exit', resolve));
-    this.send({ cmd: 'close' });
-    await exited;
-  }
-}
-
-interface Row {
-  subscribers: number;
-  'connect (s)': number;
-  'heap / idle sub (KiB)': number;
-  'RSS / idle sub (KiB)': number;
-  'hub write / update (ms)': number;
-  'latency p50 (ms)': number;
-  'latency p99 (ms)': number;
-  'burst (updates)': number;
-  'hub fan-out (updates/s)': number;
-  'end to end (updates/s)': number;
-  'deliveries/s': number;
-}
-
-async function measure(n: number, gc: () => void): Promise<Row> {
-  const hub = new MercureHub({
-    anonymous: true,
-    heartbeat: 0,
-    historySize: 0,
-    logger: { warn: () => undefined, error: (m) => console.error(m) },
-  });
-  await hub.start();
-  const server = http.createServer(hub.handler);
-  server.maxConnections = n + 100;
-  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
-  const port = (server.address() as AddressInfo).port;
-  const child = new Child();
+    await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`${variant} answered ${response.statusCode} to a publish`);
+  };
   try {
-    gc();
-    const before = process.memoryUsage();
-    child.send({ cmd: 'connect', port, n, path: hub.path });
-    const connected = await child.next('connected');
-    if (connected.n !== n || hub.connectionCount !== n) {
-      throw new Error(`connected ${connected.n} / hub sees ${hub.connectionCount}, expected ${n}`);
-    }
-    gc();
-    const after = process.memoryUsage();
+    const before = await server.memory();
+    await subscribers.connect(server.port, n, HUB_BENCH_PATH, TOPIC);
+    const after = await server.memory();
+    trace('connected');
 
-    // Latency: spaced updates, each stamped with its publish time.
-    child.send({ cmd: 'expect', perSubscriber: LATENCY_UPDATES, latency: true });
-    const latencyDone = child.next('received');
-    const writeTimes: number[] = [];
+    let { done } = await subscribers.expect(WARMUP_UPDATES, false);
+    for (let i = 0; i < WARMUP_UPDATES; i++) await post('0');
+    await done;
+
+    // Each update once the previous one reached every subscriber, and LATENCY_INTERVAL_MS later.
+    const latencies: number[] = [];
     for (let i = 0; i < LATENCY_UPDATES; i++) {
-      const t0 = performance.now();
-      await hub.publish({ topics: [TOPIC], data: String(nowMicros()) }); // fans out synchronously
-      writeTimes.push(performance.now() - t0);
+      ({ done } = await subscribers.expect(1, true));
+      await post(String(nowMicros()));
+      latencies.push(...(await done).latencies!);
       await new Promise((resolve) => setTimeout(resolve, LATENCY_INTERVAL_MS));
     }
-    const latency = (await latencyDone).latencies!;
-    writeTimes.sort((a, b) => a - b);
+    trace('latency measured');
 
-    // Throughput: a burst.
-    const burst = Math.max(100, Math.round(BURST_DELIVERIES / n));
-    child.send({ cmd: 'expect', perSubscriber: burst, latency: false });
-    const burstDone = child.next('received');
-    await new Promise((resolve) => setTimeout(resolve, 100)); // let the child get the message first
+    const updates = Math.max(20, Math.round(DELIVERIES_PER_PHASE / n));
     const data = JSON.stringify({ '@id': '/books/1', '@type': 'Book', title: 'Bench', author: 'Hub' });
-    const start = performance.now();
-    for (let i = 0; i < burst; i++) await hub.publish({ topics: [TOPIC], data });
-    const written = performance.now() - start;
-    await burstDone;
-    const total = performance.now() - start;
+    ({ done } = await subscribers.expect(updates, false));
+    let start = nowMicros();
+    for (let i = 0; i < updates; i++) await post(data);
+    const oneByOne = (updates * n) / (((await done).lastAt - start) / 1e6);
+    trace('one by one measured');
 
+    ({ done } = await subscribers.expect(updates, false));
+    start = nowMicros();
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: BURST_CONCURRENCY }, async () => {
+        while (sent < updates) {
+          sent++;
+          await post(data);
+        }
+      }),
+    );
+    const burst = (updates * n) / (((await done).lastAt - start) / 1e6);
     return {
-      subscribers: n,
-      'connect (s)': +(connected.ms / 1000).toFixed(2),
-      'heap / idle sub (KiB)': +((after.heapUsed - before.heapUsed) / n / 1024).toFixed(2),
-      'RSS / idle sub (KiB)': +((after.rss - before.rss) / n / 1024).toFixed(2),
-      'hub write / update (ms)': +writeTimes[Math.floor(writeTimes.length / 2)].toFixed(2),
-      'latency p50 (ms)': +latency.p50.toFixed(2),
-      'latency p99 (ms)': +latency.p99.toFixed(2),
-      'burst (updates)': burst,
-      'hub fan-out (updates/s)': Math.round(burst / (written / 1000)),
-      'end to end (updates/s)': Math.round(burst / (total / 1000)),
-      'deliveries/s': Math.round((burst * n) / (total / 1000)),
+      oneByOne,
+      burst,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      rssPerSub: (after.rss - before.rss) / n / 1024,
+      heapPerSub: (after.heapUsed - before.heapUsed) / n / 1024,
     };
   } finally {
-    await child.close();
-    await hub.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await pool.close();
+    await subscribers.close();
+    await server.stop();
   }
+}
+
+function selectedVariants(): HubBenchVariant[] {
+  const wanted = process.env.HUB_BENCH_VARIANTS?.split(',').map((name) => name.trim());
+  const variants = HUB_BENCH_VARIANTS.filter((variant) => !wanted || wanted.includes(variant));
+  return variants.includes(BASELINE) ? variants : [BASELINE, ...variants];
 }
 
 export async function run(): Promise<void> {
-  const gc = exposeGc();
-  const rows: Row[] = [];
-  for (const n of SIZES) rows.push(await measure(n, gc));
-  console.log(
-    'Embedded hub fan-out: N SSE subscribers on one process (clients in a child process), one topic, in-process publish, memory transport',
-  );
-  console.table(rows);
+  const sizes = (process.env.HUB_BENCH_SIZES ?? '1000,10000').split(',').map(Number);
+  const rounds = Number(process.env.HUB_BENCH_ROUNDS ?? 3);
+  const variants = selectedVariants();
+  const token = await new SignJWT({ mercure: { publish: ['*'] } }).setProtectedHeader({ alg: 'HS256' }).sign(Buffer.from(HUB_BENCH_KEY));
+  for (const n of sizes) {
+    const runs = new Map<HubBenchVariant, Run[]>(variants.map((variant) => [variant, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const variant of variants) runs.get(variant)!.push(await measure(variant, n, token));
+    }
+    const base = runs.get(BASELINE)!;
+    const ratio = (variant: HubBenchVariant, key: keyof Run) => runs.get(variant)!.map((r, i) => r[key] / base[i][key]);
+    const abs = (variant: HubBenchVariant, key: keyof Run, digits: number) => +median(runs.get(variant)!.map((r) => r[key])).toFixed(digits);
+    console.log(
+      `\nHub fan-out, ${n} subscribers of one topic, updates POSTed with a publisher JWT, ${rounds} rounds (fresh processes each); ratios to "${BASELINE}" of the same round, median (min–max)`,
+    );
+    console.table(
+      variants.map((variant) => ({
+        server: variant,
+        'one by one (deliveries/s)': abs(variant, 'oneByOne', 0),
+        'ratio': medianAndRange(ratio(variant, 'oneByOne')),
+        'burst x16 (deliveries/s)': abs(variant, 'burst', 0),
+        'ratio ': medianAndRange(ratio(variant, 'burst')),
+        'p50 (ms)': abs(variant, 'p50', 1),
+        'p99 (ms)': abs(variant, 'p99', 1),
+        'p99 ratio': medianAndRange(ratio(variant, 'p99')),
+        'RSS / sub (KiB)': abs(variant, 'rssPerSub', 1),
+        'heap / sub (KiB)': abs(variant, 'heapPerSub', 1),
+        goal: GOALS[variant] ?? '',
+      })),
+    );
+  }
 }
 
-if (process.env[CHILD_FLAG]) {
-  childMain();
-} else if (require.main === module) {
+if (require.main === module) {
   run().catch((error) => {
     console.error(error);
     process.exitCode = 1;

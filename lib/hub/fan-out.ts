@@ -1,6 +1,7 @@
 import type { HubUpdate } from './hub-update';
 import { encodeEventBuffer, SSE_COMMENT } from './sse';
 import type { Subscriber } from './subscriber';
+import { subscriberStreamOf } from './subscriber-stream';
 import type { SubscriberIndex } from './subscriber-index';
 import type { TopicSelectorStore } from './topic-selector';
 
@@ -38,10 +39,28 @@ export class HubFanOut {
     this.index.forEachMatch(update.topics, (sub) => this.offer(sub, round));
   }
 
-  /** Starts a subscriber's stream: the opening comment, and its place in the heartbeat. */
+  /** Starts a subscriber's stream: the opening comment (which sends the headers), and its place in the heartbeat. */
   open(sub: Subscriber): void {
     sub.res.write(SSE_COMMENT);
+    sub.stream = subscriberStreamOf(sub.res);
     sub.lastTick = this.tick;
+  }
+
+  /** Writes a replayed frame, tolerated past the send-buffer limit (see `tolerateReplay`). */
+  replay(sub: Subscriber, frame: Buffer): void {
+    sub.stream?.write(frame);
+  }
+
+  /** After the replay: its bytes are tolerated in the send buffer until it drains. */
+  tolerateReplay(sub: Subscriber): void {
+    const stream = sub.stream;
+    if (!stream || stream.writableLength === 0) return;
+    sub.allowance = stream.writableLength;
+    sub.backlogged = true;
+    stream.once('drain', () => {
+      sub.allowance = 0;
+      sub.backlogged = false;
+    });
   }
 
   /** Whether a replayed update is for this subscriber (topics and, when private, authorization). */
@@ -94,15 +113,21 @@ export class HubFanOut {
     this.write(sub, (round.frame ??= this.frameOf(update)));
   }
 
+  // Per subscriber and update: hot at 10k subscribers, so it reads plain fields (`stream` is null
+  // once the stream ends) and checks the send buffer only while a previous write is buffered.
   private write(sub: Subscriber, frame: Buffer): void {
-    const res = sub.res;
-    if (res.destroyed || res.writableEnded) return;
-    if (res.writableLength > this.writeBufferLimit + sub.allowance) {
+    const stream = sub.stream;
+    if (stream === null) return;
+    if (sub.backlogged && stream.writableLength > this.writeBufferLimit + sub.allowance) {
       // Too slow: drop it rather than buffer without bound; it can reconnect with Last-Event-ID.
-      res.destroy();
+      sub.stream = null;
+      sub.res.destroy();
       return;
     }
-    res.write(frame);
+    if (!stream.write(frame) && !sub.backlogged) {
+      sub.backlogged = true;
+      stream.once('drain', () => (sub.backlogged = false));
+    }
     sub.lastTick = this.tick;
   }
 }

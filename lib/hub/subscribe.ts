@@ -105,14 +105,13 @@ export class SubscribeHandler {
     fanOut.open(sub);
     if (history) {
       for (const update of history.updates) {
-        if (fanOut.wants(sub, update)) res.write(fanOut.frameOf(update));
+        if (fanOut.wants(sub, update)) fanOut.replay(sub, fanOut.frameOf(update));
       }
       const pending = sub.pending ?? [];
       sub.pending = null;
-      for (const update of pending) res.write(fanOut.frameOf(update));
+      for (const update of pending) fanOut.replay(sub, fanOut.frameOf(update));
       // The replay may exceed the send-buffer limit; tolerate it until it drains.
-      sub.allowance = res.writableLength;
-      if (sub.allowance > 0) res.once('drain', () => (sub.allowance = 0));
+      fanOut.tolerateReplay(sub);
     }
 
     if (grants?.exp !== undefined) this.scheduleExpiry(sub, grants.exp);
@@ -124,6 +123,7 @@ export class SubscribeHandler {
     if (sub.closed) return;
     sub.closed = true;
     sub.pending = null;
+    sub.stream = null;
     if (sub.expiryTimer) clearTimeout(sub.expiryTimer);
     this.hub.index.remove(sub);
     if (sub.subscriptions.length > 0) this.hub.announce(sub, false);
@@ -138,15 +138,21 @@ export class SubscribeHandler {
   private scheduleExpiry(sub: Subscriber, exp: number): void {
     const delay = exp * 1000 - Date.now();
     if (delay <= 0) {
-      sub.res.end();
+      this.end(sub);
       return;
     }
     // setTimeout caps at about 24.8 days; check again then.
     sub.expiryTimer = setTimeout(() => {
       sub.expiryTimer = undefined;
       if (exp * 1000 - Date.now() > 0) this.scheduleExpiry(sub, exp);
-      else sub.res.end();
+      else this.end(sub);
     }, Math.min(delay, 2_147_483_647));
     sub.expiryTimer.unref();
+  }
+
+  /** Ends the stream (its token expired); nothing more is written to it. */
+  private end(sub: Subscriber): void {
+    sub.stream = null;
+    sub.res.end();
   }
 }

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'http';
 import type { ProtocolVersion } from './hub-protocol';
 import type { HubUpdate } from './hub-update';
 import type { SubscriptionInfo } from './hub-transport';
+import type { SubscriberStream } from './subscriber-stream';
 
 /** One SSE connection. Kept small: a hub holds tens of thousands of them. */
 export class Subscriber {
@@ -11,6 +12,10 @@ export class Subscriber {
   pending: HubUpdate[] | null = null;
   /** Extra send-buffer bytes tolerated until the replayed history has drained. */
   allowance = 0;
+  /** Set once the stream started (headers and opening comment sent); null again once it ends. */
+  stream: SubscriberStream | null = null;
+  /** The last write was buffered: until 'drain', each write checks the send-buffer limit. */
+  backlogged = false;
   /** Heartbeat tick of the last write. */
   lastTick = 0;
   expiryTimer?: NodeJS.Timeout;

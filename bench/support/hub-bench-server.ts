@@ -1,0 +1,96 @@
+/**
+ * One SSE server of the hub bench, in its own fresh process (forked by `hub.bench.ts`): the raw
+ * `node:http` baseline, the bare `MercureHub` on `node:http`, `MercureHubModule` in a Nest
+ * (Express) app as users run it, the hub in a plain Fastify server, or the raw handler mounted in
+ * Nest (to tell the mounting cost from the hub's own). Sends `{ port }` once listening, then
+ * `{ memory }` on `'memory'` and exits on `'stop'`.
+ */
+import 'reflect-metadata';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { setFlagsFromString } from 'v8';
+import { runInNewContext } from 'vm';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MercureHub, type MercureHubCoreOptions } from '../../lib/hub/mercure-hub';
+import { MercureHubModule } from '../../lib/hub/mercure-hub.module';
+import { rawSseHandler } from './raw-sse-server';
+
+export const HUB_BENCH_VARIANTS = ['raw node:http', 'bare hub', 'Nest (Express)', 'Fastify', 'raw in Nest (Express)'] as const;
+export type HubBenchVariant = (typeof HUB_BENCH_VARIANTS)[number];
+export const HUB_BENCH_KEY = 'hub-bench-publisher-secret-of-at-least-32-bytes!';
+export const HUB_BENCH_PATH = '/.well-known/mercure';
+
+const HUB_OPTIONS: MercureHubCoreOptions = {
+  anonymous: true,
+  publisherJwt: { key: HUB_BENCH_KEY, algorithm: 'HS256' },
+};
+
+type Stop = () => Promise<void>;
+
+async function listen(server: http.Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function nest(mount: 'hub' | 'raw'): Promise<{ port: number; stop: Stop }> {
+  const imports = mount === 'hub' ? [MercureHubModule.forRoot({ ...HUB_OPTIONS })] : [];
+  class BenchAppModule {}
+  Module({ imports })(BenchAppModule);
+  const app = await NestFactory.create(BenchAppModule, { logger: false });
+  if (mount === 'raw') app.use(rawSseHandler(HUB_BENCH_PATH));
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  return { port, stop: () => app.close() };
+}
+
+async function start(variant: HubBenchVariant): Promise<{ port: number; stop: Stop }> {
+  if (variant === 'raw node:http') {
+    const server = http.createServer(rawSseHandler(HUB_BENCH_PATH));
+    return { port: await listen(server), stop: async () => void server.closeAllConnections() };
+  }
+  if (variant === 'Nest (Express)') return nest('hub');
+  if (variant === 'raw in Nest (Express)') return nest('raw');
+  const hub = new MercureHub({ ...HUB_OPTIONS, logger: { warn: () => undefined, error: (m) => console.error(m) } });
+  await hub.start();
+  if (variant === 'bare hub') {
+    const server = http.createServer(hub.handler);
+    return { port: await listen(server), stop: () => hub.close() };
+  }
+  // Fastify: the hub answers its path from an onRequest hook, on the raw request and response.
+  const { default: fastify } = await import('fastify');
+  const app = fastify({ logger: false });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.url.startsWith(hub.path)) return done();
+    reply.hijack();
+    hub.handle(request.raw, reply.raw);
+  });
+  await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 });
+  return { port: (app.server.address() as AddressInfo).port, stop: () => hub.close() };
+}
+
+function childMain(): void {
+  setFlagsFromString('--expose_gc');
+  const gc = runInNewContext('gc') as () => void;
+  const variant = process.argv[2] as HubBenchVariant;
+  start(variant).then(
+    ({ port, stop }) => {
+      process.send!({ port });
+      process.on('message', (message) => {
+        if (message === 'memory') {
+          gc();
+          gc();
+          process.send!({ memory: process.memoryUsage() });
+        } else if (message === 'stop') {
+          stop().finally(() => process.exit(0));
+        }
+      });
+    },
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
+
+if (require.main === module) childMain();
