@@ -28,7 +28,12 @@ const HUB_OPTIONS: MercureHubCoreOptions = {
 
 type Stop = () => Promise<void>;
 
+// The publisher's pooled connections idle between phases: longer than any phase, so that a
+// server closing an idle one never races a POST (ECONNRESET) on a loaded machine.
+const KEEP_ALIVE_MS = 120_000;
+
 async function listen(server: http.Server): Promise<number> {
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
   return (server.address() as AddressInfo).port;
 }
@@ -39,6 +44,7 @@ async function nest(mount: 'hub' | 'raw'): Promise<{ port: number; stop: Stop }>
   Module({ imports })(BenchAppModule);
   const app = await NestFactory.create(BenchAppModule, { logger: false });
   if (mount === 'raw') app.use(rawSseHandler(HUB_BENCH_PATH));
+  (app.getHttpServer() as http.Server).keepAliveTimeout = KEEP_ALIVE_MS;
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
   return { port, stop: () => app.close() };
@@ -59,7 +65,7 @@ async function start(variant: HubBenchVariant): Promise<{ port: number; stop: St
   }
   // Fastify: the hub answers its path from an onRequest hook, on the raw request and response.
   const { default: fastify } = await import('fastify');
-  const app = fastify({ logger: false });
+  const app = fastify({ logger: false, keepAliveTimeout: KEEP_ALIVE_MS });
   app.addHook('onRequest', (request, reply, done) => {
     if (!request.url.startsWith(hub.path)) return done();
     reply.hijack();
