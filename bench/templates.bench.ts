@@ -16,11 +16,9 @@
  *   `maxTemplates` (default 10k) is the bound; an 80k attempt shows how many the hub accepts
  *   (the rest are answered 429).
  */
-import * as http from 'http';
-import { AddressInfo } from 'net';
-import { performance } from 'perf_hooks';
 import { MercureHub } from '../lib/hub/mercure-hub';
 import { MAX_TEMPLATES_PER_SUBSCRIPTION } from '../lib/hub/subscribe';
+import { openStream, serveHub, subscribeAll, timePublishes } from './support/selector-bench';
 
 const PUBLISHES = 400;
 
@@ -42,17 +40,6 @@ const SCENARIOS: Scenario[] = [
   { name: 'shared prefix, worst case (default maxTemplates)', templates: 80_000, template: shared },
 ];
 
-function open(url: string): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, headers: { Accept: 'text/event-stream' } });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res);
-    });
-  });
-}
-
 async function measure(scenario: Scenario) {
   const hub = new MercureHub({
     anonymous: true,
@@ -61,46 +48,18 @@ async function measure(scenario: Scenario) {
     ...(scenario.maxTemplates !== undefined && { maxTemplates: scenario.maxTemplates }),
     logger: { warn: () => undefined, error: (m) => console.error(m) },
   });
-  await hub.start();
-  const server = http.createServer(hub.handler);
-  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
-  const hubUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${hub.path}`;
-  const streams: http.IncomingMessage[] = [];
-  let refused = 0;
+  const served = await serveHub(hub);
   try {
     // One subscriber that receives every update, so the publishes deliver something.
-    streams.push(await open(`${hubUrl}?topic=${encodeURIComponent('https://example.com/books/{id}')}`));
-    for (let offset = 0; offset < scenario.templates; offset += MAX_TEMPLATES_PER_SUBSCRIPTION * 20) {
-      const batch: Promise<http.IncomingMessage>[] = [];
-      for (let c = offset; c < Math.min(scenario.templates, offset + MAX_TEMPLATES_PER_SUBSCRIPTION * 20); c += MAX_TEMPLATES_PER_SUBSCRIPTION) {
-        const url = new URL(hubUrl);
-        for (let i = c; i < Math.min(scenario.templates, c + MAX_TEMPLATES_PER_SUBSCRIPTION); i++) {
-          url.searchParams.append('topic', scenario.template(i));
-        }
-        batch.push(open(url.toString()));
-      }
-      for (const res of await Promise.all(batch)) {
-        if (res.statusCode === 200) streams.push(res);
-        else refused++;
-      }
-    }
+    served.streams.push(await openStream(`${served.url}?topic=${encodeURIComponent('https://example.com/books/{id}')}`));
+    const refused = await subscribeAll(served, 'topic', scenario.templates, MAX_TEMPLATES_PER_SUBSCRIPTION, scenario.template);
     const accepted = hub.stats().templates - 1;
     // Warm-up (JIT), on other topics.
     for (let i = 0; i < 200; i++) await hub.publish({ topics: [`https://example.com/warm/${i}`], data: 'x' });
-    const times: number[] = [];
-    for (let i = 0; i < PUBLISHES; i++) {
-      const t0 = performance.now();
-      await hub.publish({ topics: [`https://example.com/books/${i + 1}`], data: 'x' });
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
-    return { accepted, refused, p10: at(0.1), p50: at(0.5), p90: at(0.9), states: hub.stats().retainedStates };
+    const times = await timePublishes(hub, PUBLISHES, (i) => `https://example.com/books/${i + 1}`);
+    return { accepted, refused, ...times, states: hub.stats().retainedStates };
   } finally {
-    for (const res of streams) res.destroy();
-    await hub.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await served.close();
   }
 }
 

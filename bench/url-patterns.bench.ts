@@ -11,12 +11,10 @@
  * bounds the cost. The worst accepted shape (a wildcard then named groups) is measured on short
  * topics and on topics of the longest length a pattern is tested on (2048 characters).
  */
-import * as http from 'http';
-import { AddressInfo } from 'net';
-import { performance } from 'perf_hooks';
 import { MercureHub } from '../lib/hub/mercure-hub';
 import { MAX_URL_PATTERNS_PER_SUBSCRIPTION } from '../lib/hub/protocol-10';
 import { MAX_URL_PATTERN_TOPIC_LENGTH } from '../lib/hub/url-pattern';
+import { openStream, serveHub, subscribeAll, timePublishes } from './support/selector-bench';
 
 const PUBLISHES = 60;
 
@@ -42,17 +40,6 @@ const SCENARIOS: Scenario[] = [
   { name: 'shared prefix, worst shape, 2 KB topics (maxUrlPatterns 1000)', patterns: 1_000, pattern: worst, topic: long, maxUrlPatterns: 1000 },
 ];
 
-function open(url: string): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, headers: { Accept: 'text/event-stream' } });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res);
-    });
-  });
-}
-
 async function measure(scenario: Scenario) {
   const hub = new MercureHub({
     protocol: '1.0',
@@ -64,42 +51,15 @@ async function measure(scenario: Scenario) {
     ...(scenario.maxUrlPatterns !== undefined && { maxUrlPatterns: scenario.maxUrlPatterns }),
     logger: { warn: () => undefined, error: (m) => console.error(m) },
   });
-  await hub.start();
-  const server = http.createServer(hub.handler);
-  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
-  const hubUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${hub.path}`;
-  const streams: http.IncomingMessage[] = [];
-  let refused = 0;
+  const served = await serveHub(hub);
   try {
-    streams.push(await open(`${hubUrl}?match=*`));
-    const per = MAX_URL_PATTERNS_PER_SUBSCRIPTION;
-    for (let offset = 0; offset < scenario.patterns; offset += per * 20) {
-      const batch: Promise<http.IncomingMessage>[] = [];
-      for (let c = offset; c < Math.min(scenario.patterns, offset + per * 20); c += per) {
-        const url = new URL(hubUrl);
-        for (let i = c; i < Math.min(scenario.patterns, c + per); i++) url.searchParams.append('match_urlpattern', scenario.pattern(i));
-        batch.push(open(url.toString()));
-      }
-      for (const res of await Promise.all(batch)) {
-        if (res.statusCode === 200) streams.push(res);
-        else refused++;
-      }
-    }
+    served.streams.push(await openStream(`${served.url}?match=*`));
+    const refused = await subscribeAll(served, 'match_urlpattern', scenario.patterns, MAX_URL_PATTERNS_PER_SUBSCRIPTION, scenario.pattern);
     for (let i = 0; i < 20; i++) await hub.publish({ topics: [`https://example.com/warm/${i}`], data: 'x' });
-    const times: number[] = [];
-    for (let i = 0; i < PUBLISHES; i++) {
-      const t0 = performance.now();
-      await hub.publish({ topics: [scenario.topic(i)], data: 'x' });
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
-    return { accepted: hub.stats().templates, refused, p10: at(0.1), p50: at(0.5), p90: at(0.9) };
+    const times = await timePublishes(hub, PUBLISHES, scenario.topic);
+    return { accepted: hub.stats().templates, refused, ...times };
   } finally {
-    for (const res of streams) res.destroy();
-    await hub.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await served.close();
   }
 }
 

@@ -1,15 +1,11 @@
 import 'reflect-metadata';
-import { existsSync, mkdtempSync, rmSync } from 'fs';
-import { createServer } from 'net';
+import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { chromium } from 'playwright-core';
 import type { Browser, Page, Request } from 'playwright-core';
-import { AppModule } from '../../sample-app/src/app.module';
-import { loadConfig } from '../../sample-app/src/config';
-import { configureApp } from '../../sample-app/src/setup';
+import { CHROMIUM, CHROMIUM_ARGS, describeWithChromium, freePort, requireChromium, startBrowserApp } from '../support/browser';
 
 /**
  * The sample app's live page in a real browser: Debian's Chromium driven by playwright-core.
@@ -23,16 +19,6 @@ import { configureApp } from '../../sample-app/src/setup';
 declare const document: any;
 declare const window: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** How long the page may take to show a change (it normally takes milliseconds). */
 const FOLLOW_TIMEOUT = 10_000;
 /** A restart also waits for the browser's EventSource to retry (about 3 s in Chromium). */
@@ -44,27 +30,8 @@ interface Doc {
   [key: string]: unknown;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startApp(port: number, sqlitePath: string): Promise<INestApplication> {
-  const config = loadConfig({
-    PORT: String(port),
-    PUBLIC_URL: `http://localhost:${port}`,
-    SQLITE_PATH: sqlitePath,
-  });
-  const app = await NestFactory.create(AppModule.forRoot(config), { bodyParser: false, logger: ['error', 'warn'] });
-  configureApp(app);
-  await app.listen(port, '127.0.0.1');
-  return app;
+function startApp(port: number, sqlitePath: string): Promise<INestApplication> {
+  return startBrowserApp(port, { SQLITE_PATH: sqlitePath });
 }
 
 async function stopApp(app: INestApplication): Promise<void> {
@@ -159,7 +126,6 @@ async function textOf(page: Page, selector: string): Promise<string> {
  * without Chromium; in CI (CI set, and .ci/run installs Chromium) they always run, and fail if it
  * is missing.
  */
-const describeWithChromium = existsSync(CHROMIUM) || process.env.CI ? describe : describe.skip;
 
 describeWithChromium('live page in Chromium', () => {
   let browser: Browser;
@@ -171,12 +137,7 @@ describeWithChromium('live page in Chromium', () => {
   const pageUrl = () => `http://127.0.0.1:${port}/`;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `The browser tests need Chromium at ${CHROMIUM}. Install it with ` +
-          '`apt-get update && apt-get install -y chromium` (.ci/run does this), or set CHROMIUM_PATH.',
-      );
-    }
+    requireChromium();
     dir = mkdtempSync(join(tmpdir(), 'nestjs-mercure-page-'));
     sqlitePath = join(dir, 'sample.sqlite');
     port = await freePort();
