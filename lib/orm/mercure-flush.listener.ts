@@ -5,7 +5,7 @@ import type { EntityManager, EventSubscriber, FlushEventArgs, TransactionEventAr
 import { MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
 import { MercureOutbox } from '../outbox/mercure-outbox';
 import { outboxRowOf } from '../outbox/outbox-rows';
-import type { OutboxRow } from '../outbox/outbox-store';
+import type { NewOutboxRow, OutboxRow } from '../outbox/outbox-store';
 import { HubRegistry } from '../publisher/hub-registry';
 import type { EntityChangeKind } from '../resource/api-resource.options';
 import { IriConverter } from '../resource/iri-converter';
@@ -13,7 +13,7 @@ import { MercureUpdateFactory } from '../resource/mercure-update.factory';
 import type { ResourceUpdate } from '../resource/resource-update';
 import { ResourceMetadataRegistry } from '../resource/resource-metadata.registry';
 import { CommitOrder, type CommitTicket } from './commit-order';
-import { changeKindOf, collectionOwner, freshEntityManager, writeConnection } from './mikro-orm-compat';
+import { changeKindOf, collectionOwner, lazyFreshEntityManager, writeConnection } from './mikro-orm-compat';
 import { mergeChange, parentsTouchedBy, pendingParentOf, PendingParent, type Change, type ParentRef } from './parent-changes';
 import { observeSavepoints } from './savepoint-tracking';
 import { TransactionUpdateBuffer } from './transaction-update-buffer';
@@ -175,7 +175,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     }
     const deletes: ResourceUpdate[] = [];
     const parents: ParentRef[] = [];
-    let em: EntityManager | undefined;
+    const em = lazyFreshEntityManager(this.orm.em, inTransaction ? args.em.getTransactionContext() : undefined);
     for (const changeSet of args.uow.getChangeSets()) {
       const kind = changeKindOf(changeSet);
       const resource = this.resources.getByClass(changeSet.meta.class);
@@ -184,7 +184,6 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
         parents.push(...parentsTouchedBy(changeSet, kind, relations));
       }
       if (kind === 'delete' && this.updates.publishesClass(changeSet.meta.class)) {
-        em ??= freshEntityManager(this.orm.em, inTransaction ? args.em.getTransactionContext() : undefined);
         await this.build(changeSet.entity, 'delete', deletes, em);
       }
     }
@@ -218,7 +217,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     }
     const inTransaction = args.em.isInTransaction();
     const ctx = inTransaction ? (args.em.getTransactionContext() as object) : undefined;
-    const em = freshEntityManager(this.orm.em, ctx);
+    const em = lazyFreshEntityManager(this.orm.em, ctx);
     const changed = this.collect(await this.changesOf(args.uow, em), deletes, parents);
     if (changed.length === 0) {
       return false;
@@ -254,7 +253,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   }
 
   /** Creates, updates, and owners of changed many-to-many collections, once each; ids must be assigned. */
-  private async changesOf(uow: UnitOfWork, em: EntityManager): Promise<ResourceUpdate[]> {
+  private async changesOf(uow: UnitOfWork, em: () => EntityManager): Promise<ResourceUpdate[]> {
     const changed: ResourceUpdate[] = [];
     const seen = new Set<object>();
     for (const changeSet of uow.getChangeSets()) {
@@ -275,7 +274,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   }
 
   /** The updates of these changes: parents are loaded afresh through `em` and built now. */
-  private async resolve(changes: readonly Change[], em: EntityManager): Promise<ResourceUpdate[]> {
+  private async resolve(changes: readonly Change[], em: () => EntityManager): Promise<ResourceUpdate[]> {
     const updates: ResourceUpdate[] = [];
     for (const change of changes) {
       if (!(change instanceof PendingParent)) {
@@ -283,7 +282,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
         continue;
       }
       try {
-        const parent = await em.findOne(change.parent.entityClass as any, change.key as any);
+        const parent = await em().findOne(change.parent.entityClass as any, change.key as any);
         if (parent) {
           await this.build(parent, change.kind, updates, em);
         }
@@ -301,7 +300,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   private async writeOutbox(args: TransactionEventArgs, ctx: object): Promise<void> {
     let changes: Change[];
     const uow = args.uow;
-    const em = freshEntityManager(this.orm.em, ctx);
+    const em = lazyFreshEntityManager(this.orm.em, ctx);
     if (uow && this.implicitFlushes.has(uow)) {
       // A plain flush: its afterFlush comes after COMMIT, too late; build everything now.
       changes = this.collect(await this.changesOf(uow, em), this.pendingDeletes.get(uow) ?? [], this.pendingParents.get(uow) ?? []);
@@ -315,9 +314,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     if (updates.length === 0) {
       return;
     }
-    const now = Date.now();
-    const rows = updates.map((update) => outboxRowOf(update.hub ?? this.hubs.defaultName, update.toUpdate(), now));
-    this.outboxCommits.set(ctx, await this.outbox.write(rows, ctx));
+    this.outboxCommits.set(ctx, await this.outbox.write(this.rowsOf(updates), ctx));
   }
 
   private async writeOutsideTransaction(updates: ResourceUpdate[]): Promise<void> {
@@ -331,8 +328,13 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
           'written right after it, so a crash in between loses them. Keep implicit transactions on with the outbox.',
       );
     }
+    this.outbox.adopt(await this.outbox.write(this.rowsOf(updates), undefined));
+  }
+
+  /** The outbox rows of these updates, snapshotted now. */
+  private rowsOf(updates: readonly ResourceUpdate[]): NewOutboxRow[] {
     const now = Date.now();
-    this.outbox.adopt(await this.outbox.write(updates.map((update) => outboxRowOf(update.hub ?? this.hubs.defaultName, update.toUpdate(), now)), undefined));
+    return updates.map((update) => outboxRowOf(update.hub ?? this.hubs.defaultName, update.toUpdate(), now));
   }
 
   async afterTransactionCommit(args: TransactionEventArgs): Promise<void> {
@@ -363,7 +365,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
         return;
       }
       // Committed: parents load the state every later reader sees.
-      const updates = await this.resolve(changes, freshEntityManager(this.orm.em));
+      const updates = await this.resolve(changes, lazyFreshEntityManager(this.orm.em));
       handedOver = true;
       await this.publish(updates, ticket ?? this.order.take());
     } finally {
@@ -393,9 +395,9 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
 
   private readonly queuePendingHook = (): void => this.dispatcher.queuePending();
 
-  private async build(entity: object, kind: EntityChangeKind, into: ResourceUpdate[], em: EntityManager): Promise<void> {
+  private async build(entity: object, kind: EntityChangeKind, into: ResourceUpdate[], em: () => EntityManager): Promise<void> {
     try {
-      const update = await this.updates.create(entity, kind, em);
+      const update = await this.updates.create(entity, kind, em());
       if (update) {
         into.push(update);
       }

@@ -53,6 +53,12 @@ export function serializedPrimaryKeyName(platform: Platform, name: string): stri
  * transaction `ctx` when given: what updates are built with, so that inside a transaction they
  * see its uncommitted rows, and outside one the committed state.
  */
+/** `freshEntityManager`, forked on first use only: most flushes never need one. */
+export function lazyFreshEntityManager(em: EntityManager, ctx?: unknown): () => EntityManager {
+  let fork: EntityManager | undefined;
+  return () => (fork ??= freshEntityManager(em, ctx));
+}
+
 export function freshEntityManager(em: EntityManager, ctx?: unknown): EntityManager {
   const fork = em.fork({ clear: true, useContext: false });
   if (ctx) {
