@@ -46,8 +46,7 @@ export class OutboxRelay {
   private readonly sleepers = new Set<() => void>();
   private readonly idleWaiters = new Set<() => void>();
   private readonly slots: Semaphore;
-  private held = 0;
-  /** Ids of the rows held, for renewing exactly their leases. */
+  /** Ids of the rows held (claimed or adopted, not yet settled), for renewing exactly their leases. */
   private readonly heldIds = new Set<number>();
   /** Rows written by this process, committed, waiting for the order check of `adopt()`. */
   private adopted: OutboxRow[] = [];
@@ -83,7 +82,7 @@ export class OutboxRelay {
 
   /** Rows claimed by this process and not yet delivered, refused or released. */
   get inFlight(): number {
-    return this.held;
+    return this.heldIds.size;
   }
 
   start(): void {
@@ -126,7 +125,7 @@ export class OutboxRelay {
         await this.store.release(this.owner, rows.map((row) => row.id)).catch(() => undefined);
         continue;
       }
-      const room = this.options.batchSize * 10 - this.held;
+      const room = this.options.batchSize * 10 - this.heldIds.size;
       const deliverable = rows.filter((row) => !blocked.has(row.orderingKey)).slice(0, Math.max(0, room));
       const taken = new Set(deliverable);
       const released = rows.filter((row) => !taken.has(row));
@@ -178,7 +177,7 @@ export class OutboxRelay {
     this.stopping = true;
     this.timers.forEach(clearInterval);
     const deadline = Date.now() + timeoutMs;
-    while ((this.held > 0 || this.claiming || this.adopting) && Date.now() < deadline) {
+    while ((this.heldIds.size > 0 || this.claiming || this.adopting) && Date.now() < deadline) {
       await delay(10);
     }
     this.stopped = true;
@@ -192,8 +191,8 @@ export class OutboxRelay {
     } catch (error) {
       this.logger.warn(`Could not release the Mercure outbox leases at shutdown (they expire by themselves): ${messageOf(error)}`);
     }
-    // Rows whose delivery was cut short have left `held` by now (their chains ended): count both.
-    const left = this.abandoned + this.held;
+    // Rows whose delivery was cut short have left `heldIds` by now (their chains ended): count both.
+    const left = this.abandoned + this.heldIds.size;
     if (left > 0) {
       this.logger.log(`${left} Mercure outbox row(s) left undelivered at shutdown, for the next start or another instance`);
     }
@@ -203,7 +202,7 @@ export class OutboxRelay {
     try {
       do {
         this.again = false;
-        const room = this.options.batchSize * 10 - this.held;
+        const room = this.options.batchSize * 10 - this.heldIds.size;
         if (room <= 0) {
           this.moreWaiting = true;
           break;
@@ -228,7 +227,6 @@ export class OutboxRelay {
   }
 
   private schedule(row: OutboxRow): void {
-    this.held++;
     this.heldIds.add(row.id);
     const previous = this.chains.get(row.orderingKey);
     const next = (previous ? previous.then(() => this.deliver(row)) : this.deliver(row)).catch((error) =>
@@ -237,9 +235,8 @@ export class OutboxRelay {
     this.chains.set(row.orderingKey, next);
     void next.then(() => {
       if (this.chains.get(row.orderingKey) === next) this.chains.delete(row.orderingKey);
-      this.held--;
       this.heldIds.delete(row.id);
-      if (this.moreWaiting && this.held < this.options.batchSize * 5) this.wake();
+      if (this.moreWaiting && this.heldIds.size < this.options.batchSize * 5) this.wake();
       this.notifyIdle();
     });
   }
@@ -312,7 +309,7 @@ export class OutboxRelay {
   }
 
   private async renew(): Promise<void> {
-    if (this.held === 0 || this.stopped) return;
+    if (this.heldIds.size === 0 || this.stopped) return;
     try {
       await this.store.renew(this.owner, [...this.heldIds], Date.now() + this.options.leaseDuration);
     } catch (error) {
@@ -338,7 +335,7 @@ export class OutboxRelay {
   }
 
   private isIdle(): boolean {
-    return this.held === 0 && !this.claiming && !this.adopting && this.deletions.length === 0 && !this.deleting;
+    return this.heldIds.size === 0 && !this.claiming && !this.adopting && this.deletions.length === 0 && !this.deleting;
   }
 
   private notifyIdle(): void {

@@ -7,7 +7,7 @@ import type { LoggerService } from '@nestjs/common';
  * An incident starts at the first failure and ends at the next success.
  */
 export class DeliveryIncidents {
-  private incident?: { since: number; lastError: string; alerted: boolean; givenUp: number; reported: number; reportedAt: number };
+  private incident?: { since: number; lastError: string; alerted: boolean; givenUp: number; reportedAt: number };
 
   constructor(
     private readonly logger: LoggerService,
@@ -18,16 +18,6 @@ export class DeliveryIncidents {
     private readonly summaryEvery = 30_000,
     private readonly now: () => number = Date.now,
   ) {}
-
-  /** Updates given up in the current incident (0 when none). */
-  get givenUp(): number {
-    return this.incident?.givenUp ?? 0;
-  }
-
-  /** Whether the hub is failing right now. */
-  get failing(): boolean {
-    return this.incident !== undefined;
-  }
 
   /** An attempt failed and will be retried. */
   failed(reason: string): void {
@@ -46,12 +36,17 @@ export class DeliveryIncidents {
     const incident = this.open(reason);
     incident.givenUp++;
     if (incident.givenUp === 1) {
-      incident.reported = 1;
-      incident.reportedAt = this.now();
       this.logger.error(`${what}; further ones are counted until hub "${this.hubName}" accepts updates again`, undefined, 'Mercure');
     } else if (this.now() - incident.reportedAt >= this.summaryEvery) {
-      this.report(incident, 'so far');
+      this.logger.error(
+        `${incident.givenUp} Mercure update(s) for hub "${this.hubName}" given up so far (last error: ${incident.lastError})`,
+        undefined,
+        'Mercure',
+      );
+    } else {
+      return;
     }
+    incident.reportedAt = this.now();
   }
 
   /** An update was accepted: the incident, if any, is over. */
@@ -65,14 +60,8 @@ export class DeliveryIncidents {
     }
   }
 
-  private report(incident: NonNullable<DeliveryIncidents['incident']>, when: string): void {
-    incident.reported = incident.givenUp;
-    incident.reportedAt = this.now();
-    this.logger.error(`${incident.givenUp} Mercure update(s) for hub "${this.hubName}" given up ${when} (last error: ${incident.lastError})`, undefined, 'Mercure');
-  }
-
   private open(reason: string): NonNullable<DeliveryIncidents['incident']> {
-    this.incident ??= { since: this.now(), lastError: reason, alerted: false, givenUp: 0, reported: 0, reportedAt: 0 };
+    this.incident ??= { since: this.now(), lastError: reason, alerted: false, givenUp: 0, reportedAt: 0 };
     this.incident.lastError = reason;
     return this.incident;
   }
