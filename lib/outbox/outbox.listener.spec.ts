@@ -13,19 +13,45 @@ async function rowCount(ctx: MercureTestContext): Promise<number> {
 }
 
 function defineOutboxRowChecks(getContext: () => MercureTestContext): void {
-  it('writes the rows in the flush\'s own transaction: a failing flush leaves no row', async () => {
+  it('writes the rows inside the transaction: a commit that fails after they were written leaves none', async () => {
     const ctx = getContext();
     await ctx.reset();
+    // Registered after the listener: it runs once the rows are written, and makes the COMMIT fail.
+    let armed = false;
+    const seenInTransaction: number[] = [];
+    ctx.orm.em.getEventManager().registerSubscriber({
+      beforeTransactionCommit: async (args) => {
+        if (!armed) return;
+        // The rows are there, in the transaction, when the commit fails.
+        const schema = ctx.orm.config.get('schema') as string | undefined;
+        const table = schema ? `"${schema}".mercure_outbox` : 'mercure_outbox';
+        const [row] = await args.em.getConnection().execute(`select count(*) as n from ${table}`, [], 'all', args.transaction);
+        seenInTransaction.push(Number(row.n));
+        throw new Error('commit refused');
+      },
+    });
     const em = ctx.orm.em.fork();
-    const book = em.create(Book, { title: 'First' });
+    em.create(Book, { title: 'First' });
     await em.flush();
-    // Same primary key again: the INSERT fails, the implicit transaction rolls back, rows included.
-    const em2 = ctx.orm.em.fork();
-    em2.create(Book, { id: book.id, title: 'Clash' });
-    await expect(em2.flush()).rejects.toThrow();
     await ctx.drain();
+    armed = true;
+    try {
+      const plain = ctx.orm.em.fork();
+      plain.create(Book, { title: 'Lost in a plain flush' });
+      await expect(plain.flush()).rejects.toThrow('commit refused');
+      await expect(
+        ctx.orm.em.fork().transactional(async (tx) => {
+          tx.create(Book, { title: 'Lost in a transaction' });
+        }),
+      ).rejects.toThrow('commit refused');
+    } finally {
+      armed = false;
+    }
+    await ctx.drain();
+    expect(seenInTransaction).toEqual([1, 1]);
     expect(ctx.recorder.updates.map((u) => JSON.parse(u.data).title)).toEqual(['First']);
     expect(await rowCount(ctx)).toBe(0);
+    expect(await ctx.orm.em.fork().count(Book, { title: { $like: 'Lost%' } })).toBe(0);
   });
 
   it('gives every update an id, and leaves no row once delivered', async () => {
