@@ -53,7 +53,7 @@ export class HubAuthorization {
     let version = this.defaultVersion;
     const token = this.token(req, query, 'publisher', version);
     if (token === undefined) throw this.refuse('publisher', 'no token', version, undefined);
-    if (isAccessToken(token.value) && this.config.versions.has('1.0')) version = '1.0';
+    if (token.accessToken && this.config.versions.has('1.0')) version = '1.0';
     if (!this.config.publisherJwt) {
       throw this.refuse('publisher', 'publishing over HTTP is off (no publisherJwt)', version, 'invalid_token');
     }
@@ -108,7 +108,7 @@ export class HubAuthorization {
     if (header !== undefined) {
       const match = /^Bearer +(\S+) *$/i.exec(header);
       if (!match) throw this.refuse(role, 'Authorization header is not "Bearer <token>"', version, 'invalid_request');
-      return { value: match[1], from: 'header' };
+      return tokenOf(match[1], 'header');
     }
     if (version === '1.0') {
       if (query.has('authorization') || query.has('access_token')) {
@@ -116,7 +116,7 @@ export class HubAuthorization {
       }
     } else {
       const fromQuery = query.get(PROTOCOL_0X.tokenQueryParameter!);
-      if (fromQuery !== null) return { value: fromQuery, from: 'query' };
+      if (fromQuery !== null) return tokenOf(fromQuery, 'query');
     }
     const names = [this.config.cookieName, this.config.accessTokenCookieName].filter((_, i) =>
       this.config.versions.has(i === 0 ? '0.x' : '1.0'),
@@ -128,7 +128,7 @@ export class HubAuthorization {
       if (role === 'publisher' && !this.isPublishOriginAllowed(req)) {
         throw this.refuse(role, 'cookie sent from an origin not in publishOrigins', version, 'invalid_token');
       }
-      return { value: cookie, from: 'cookie' };
+      return tokenOf(cookie, 'cookie');
     }
     return undefined;
   }
@@ -151,7 +151,7 @@ export class HubAuthorization {
 
   private async verify(verifier: JwtVerifier, token: Token, role: Role, version: ProtocolVersion): Promise<HubGrants> {
     try {
-      if (isAccessToken(token.value) && this.config.accessToken) {
+      if (token.accessToken && this.config.accessToken) {
         if (token.from === 'query') {
           throw this.refuse(role, 'an access token in the URL', '1.0', 'invalid_request');
         }
@@ -181,6 +181,12 @@ export class HubAuthorization {
 interface Token {
   value: string;
   from: 'header' | 'query' | 'cookie';
+  /** Read once from the header: publishing and verifying both ask. */
+  accessToken: boolean;
+}
+
+function tokenOf(value: string, from: Token['from']): Token {
+  return { value, from, accessToken: isAccessToken(value) };
 }
 
 /** Whether the token says it is an RFC 9068 access token (`typ: at+jwt`). */

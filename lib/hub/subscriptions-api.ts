@@ -77,7 +77,7 @@ export class SubscriptionsApi {
         ? {
             id: generateUpdateId(),
             topics: [info.id],
-            data: JSON.stringify(subscriptionDocument10(info, active)),
+            data: JSON.stringify(subscriptionDocument(info, active, true)),
             private: true,
             type: SUBSCRIPTION_EVENT,
           }
@@ -154,9 +154,9 @@ export class SubscriptionsApi {
     let body: Record<string, unknown>;
     if (subscriber !== undefined) {
       if (selected.length === 0) throw new HttpError(404, 'Not Found');
-      body = { ...subscriptionDocument10(selected[0], true), lastEventID };
+      body = { ...subscriptionDocument(selected[0], true, true), lastEventID };
     } else {
-      body = { id: path, type: 'Subscriptions', lastEventID, subscriptions: selected.map((s) => subscriptionDocument10(s, true)) };
+      body = { id: path, type: 'Subscriptions', lastEventID, subscriptions: selected.map((s) => subscriptionDocument(s, true, true)) };
     }
     this.send(res, body, lastEventID, 'application/json');
   }
@@ -173,23 +173,12 @@ export class SubscriptionsApi {
   }
 }
 
-function subscriptionDocument(info: SubscriptionInfo, active: boolean): Record<string, unknown> {
+/** A subscription as the API shows it: 0.x names its selector `topic`, 1.0 `match` with its `match_type`. */
+function subscriptionDocument(info: SubscriptionInfo, active: boolean, v10 = false): Record<string, unknown> {
   return {
     id: info.id,
     type: 'Subscription',
-    topic: info.topic,
-    subscriber: info.subscriber,
-    active,
-    ...(info.payload !== undefined && { payload: info.payload }),
-  };
-}
-
-function subscriptionDocument10(info: SubscriptionInfo, active: boolean): Record<string, unknown> {
-  return {
-    id: info.id,
-    type: 'Subscription',
-    match_type: info.matchType,
-    match: info.topic,
+    ...(v10 ? { match_type: info.matchType, match: info.topic } : { topic: info.topic }),
     subscriber: info.subscriber,
     active,
     ...(info.payload !== undefined && { payload: info.payload }),
