@@ -50,7 +50,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleAppConfi
   const publicUrl = (value(env, 'PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const publishUrl = value(env, 'MERCURE_PUBLISH_URL');
   const subscribeUrl = value(env, 'MERCURE_SUBSCRIBE_URL');
-  const hubPublicUrl = new URL(subscribeUrl ?? publishUrl ?? '/.well-known/mercure', publicUrl + '/').toString();
+  // The embedded hub is served under PUBLIC_URL, path included (as discovery advertises it).
+  const hubPublicUrl = new URL(subscribeUrl ?? publishUrl ?? `${publicUrl}/.well-known/mercure`, publicUrl + '/').toString();
   return {
     port,
     publicUrl,
