@@ -37,7 +37,8 @@ function startApp(port: number, sqlitePath: string): Promise<INestApplication> {
 async function stopApp(app: INestApplication): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('app.close() did not finish within 10 s (open SSE streams?)')), 10_000);
+    // A hang guard, above the app's own shutdown bounds (the sample app gives pending updates 10 s).
+    timer = setTimeout(() => reject(new Error('app.close() did not finish within 30 s (open SSE streams?)')), 30_000);
   });
   try {
     await Promise.race([app.close(), timeout]);
