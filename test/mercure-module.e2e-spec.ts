@@ -1,10 +1,10 @@
 import { EntityManager, MikroORM } from '@mikro-orm/core';
 import { LibSqlDriver } from '@mikro-orm/libsql';
 import { MikroOrmModule, MikroOrmModuleSyncOptions } from '@mikro-orm/nestjs';
-import { Controller, Get, INestApplication, Injectable, Module, Post, Res } from '@nestjs/common';
+import { ConsoleLogger, Controller, Get, INestApplication, Injectable, Module, Post, Res } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Response } from 'express';
-import { HubPublisher, HubRegistry, MercureDiscovery, MercureModule, Update } from 'nestjs-mercure';
+import { HubPublisher, HubRegistry, MercureAuthorizationModule, MercureDiscovery, MercureModule, Update } from 'nestjs-mercure';
 import { MercureTestingModule, UpdateRecorder } from 'nestjs-mercure/testing';
 import { AuditEntry, Note } from './fixtures/note.entity';
 import { HubSink } from './support/hub-sink';
@@ -208,6 +208,36 @@ describe('MercureModule start-up errors', () => {
     expect(error.message).toContain('AuditEntry');
     expect(error.message).toContain('audit');
     expect(error.message).not.toContain('top-secret-value');
+  });
+});
+
+describe('MercureAuthorizationModule at start-up', () => {
+  it('warns, without the secret, when browsers cannot send the subscriber cookie to the hub', async () => {
+    const warnings: string[] = [];
+    class Capture extends ConsoleLogger {
+      warn(message: unknown) {
+        warnings.push(String(message));
+      }
+    }
+    const secret = 'a-publisher-secret-of-at-least-32-bytes';
+      // The default hub shares no parent domain with the API; the audit hub is on the API's host.
+      const hub = (publishUrl: string) => ({ publishUrl, jwt: { secret } });
+      const mercure = MercureModule.forRoot({
+        baseUrl: 'http://localhost:3000',
+        hubs: { default: hub('http://127.0.0.1:9/.well-known/mercure'), audit: hub('http://localhost:9/.well-known/mercure') },
+        discovery: false,
+      });
+      // The service is built while the module compiles, so the logger is set before that.
+      const moduleRef = await Test.createTestingModule({ imports: [MikroOrmModule.forRoot(orm()), mercure, MercureAuthorizationModule.forRoot()] })
+        .setLogger(new Capture())
+        .compile();
+      const app = moduleRef.createNestApplication({ logger: new Capture() });
+      await app.init();
+      await app.close();
+      expect(warnings.filter((w) => w.includes('shares no parent domain'))).toEqual([
+        expect.stringMatching(/^Hub "default": the hub at 127\.0\.0\.1:9 shares no parent domain with the API \(localhost:3000/),
+      ]);
+      expect(warnings.join('\n')).not.toContain(secret);
   });
 });
 

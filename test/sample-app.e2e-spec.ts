@@ -148,6 +148,28 @@ describe('sample app publishing to an external hub', () => {
     expect(responses[0].headers.get('access-control-expose-headers')).toContain('Link');
   });
 
+  it('signs in with 204 and both cookies when the hub shares no parent domain with PUBLIC_URL', async () => {
+    // The hub stand-in is on 127.0.0.1, the API on books.test: no cookie of the API reaches the hub in
+    // a browser, so the subscriber cookie is host-only, and the sign-in still succeeds.
+    const login = await sample.request('POST', '/login', { user: 'alice' });
+    expect(login.status).toBe(204);
+    const cookies = login.headers.getSetCookie();
+    // MERCURE_HUB_PROTOCOL is `both`, and a loopback hub takes the `__Secure-` 1.0 cookie over http.
+    expect(cookies.map((c) => c.split('=')[0])).toEqual(['session', 'mercureAuthorization', '__Secure-mercure_access_token']);
+    for (const cookie of cookies.slice(1)) expect(cookie).not.toMatch(/Domain=/);
+    expect(cookies[1]).toMatch(/; Path=\/\.well-known\/mercure;.*HttpOnly/);
+    const token = cookies[1].split(';')[0].slice('mercureAuthorization='.length);
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(SECRET), { algorithms: ['HS256'] });
+    expect(payload.mercure).toEqual({ subscribe: [`${PUBLIC_URL}/users/alice/notes`] });
+    const logout = await sample.request('POST', '/logout');
+    expect(logout.status).toBe(204);
+    expect(logout.headers.getSetCookie().filter((c) => /Max-Age=0/.test(c)).map((c) => c.split('=')[0])).toEqual([
+      'session',
+      'mercureAuthorization',
+      '__Secure-mercure_access_token',
+    ]);
+  });
+
   it('delivers pending updates before the app shuts down', async () => {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));

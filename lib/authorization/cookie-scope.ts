@@ -7,16 +7,21 @@ export interface CookieScope {
   /** Absent: a host-only cookie (the hub shares the API's host). */
   domain?: string;
   secure: boolean;
+  /**
+   * Set when browsers will not send a cookie of the API to the hub (their hosts share no parent
+   * domain): the cookie is then host-only for the API, for clients that read it themselves.
+   */
+  unreachable?: string;
 }
 
 /**
  * The cookie's scope for a hub at `hubUrl` set by responses of the API at `apiUrl`: the hub's
  * path, `Secure` unless the hub is plain http, and a `Domain` covering both hosts when they
- * differ. Returns an Error (thrown when a cookie is asked for, as Symfony does) when no cookie
- * set by the API can reach the hub; an explicit `cookieDomain` that does not cover both fails at
- * start-up.
+ * differ. When no cookie set by the API can reach the hub, the scope is host-only and says why in
+ * `unreachable` (a warning at start-up, not an error: a login must not fail on it, and tokens still
+ * work); an explicit `cookieDomain` that does not cover both fails at start-up.
  */
-export function cookieScope(hubUrl: string, apiUrl: string, cookieDomain: string | undefined, where: string): CookieScope | Error {
+export function cookieScope(hubUrl: string, apiUrl: string, cookieDomain: string | undefined, where: string): CookieScope {
   const api = new URL(apiUrl);
   const hub = new URL(hubUrl, api);
   const scope: CookieScope = { path: hub.pathname || '/', secure: hub.protocol === 'https:' };
@@ -34,11 +39,11 @@ export function cookieScope(hubUrl: string, apiUrl: string, cookieDomain: string
   if (hubHost === apiHost) return scope;
   const common = commonParent(hubHost, apiHost);
   if (!common) {
-    return new Error(
-      `Cannot set a subscriber cookie for hub at ${hub.host}: it shares no parent domain with the API (${api.host}, ` +
-        `from baseUrl), so a cookie set by the API would never reach it. Serve both under one domain (or set ` +
-        `${where}cookieDomain), or give the client a token with createSubscriberToken().`,
-    );
+    const unreachable =
+      `the hub at ${hub.host} shares no parent domain with the API (${api.host}, from baseUrl): browsers will not send ` +
+      `it the subscriber cookie, which is set host-only for the API. Serve both under one domain (or set ` +
+      `${where}cookieDomain), or give clients a token with createSubscriberToken().`;
+    return { ...scope, unreachable };
   }
   return { ...scope, domain: common };
 }

@@ -36,7 +36,7 @@ export interface HubAuthorization {
   sameSite: SubscriberCookieSameSite;
   /** An Error when no key was configured for a hub that is not the default one (thrown on use). */
   key: SigningKey | Error;
-  /** An Error when no cookie set by the API can reach this hub (thrown on use). */
+  /** An Error when the hub has no subscribe URL (thrown on use). */
   scope: CookieScope | Error;
 }
 
@@ -178,7 +178,7 @@ function scopeOf(
   const url = registry.get(hub.name).subscribeUrl;
   if (!url) return new Error(`Hub "${hub.name}" has no subscribe URL: set its \`subscribeUrl\` in MercureModule`);
   const scope = cookieScope(url, baseUrl, settings.cookieDomain, where);
-  if (!(scope instanceof Error) && settings.sameSite === 'None' && !scope.secure) {
+  if (settings.sameSite === 'None' && !scope.secure) {
     throw new MercureAuthorizationConfigError(`\`${where}sameSite\` None needs an https hub (browsers refuse it without Secure)`);
   }
   return scope;

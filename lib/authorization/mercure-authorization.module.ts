@@ -1,4 +1,4 @@
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Logger, Module, Provider } from '@nestjs/common';
 import { MERCURE_HUB_MODULE_OPTIONS } from '../hub/mercure-hub.module';
 import type { MercureHubModuleOptions } from '../hub/mercure-hub.options';
 import { MERCURE_RESOLVED_OPTIONS } from '../mercure.constants';
@@ -17,6 +17,11 @@ function createAuthorization(
   embedded?: MercureHubModuleOptions,
 ): MercureAuthorization {
   const hubs = resolveHubAuthorizations(options ?? {}, mercure, registry, embedded);
+  for (const hub of hubs.values()) {
+    if (!(hub.scope instanceof Error) && hub.scope.unreachable) {
+      new Logger('MercureAuthorization').warn(`Hub "${hub.name}": ${hub.scope.unreachable}`);
+    }
+  }
   return new MercureAuthorization(hubs, mercure.defaultHub, mercure.baseUrl);
 }
 

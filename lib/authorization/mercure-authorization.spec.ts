@@ -174,11 +174,18 @@ describe('MercureAuthorization cookie scope', () => {
     expect(cookie.domain).toBeUndefined();
   });
 
-  it('says clearly when no cookie of the API can reach the hub, and still gives bare tokens', async () => {
-    const service = authorization({ baseUrl: 'https://api.example.com', publishUrl: 'https://hub.other.org/.well-known/mercure', jwt: { secret: SECRET } });
-    await expect(cookieOf(service)).rejects.toThrow(/hub\.other\.org.*shares no parent domain with the API \(api\.example\.com/);
-    expect(() => service.createClearCookie()).toThrow(/shares no parent domain/);
+  it('sets a host-only cookie, and says why, when no cookie of the API can reach the hub', async () => {
+    const mercure = { baseUrl: 'https://api.example.com', publishUrl: 'https://hub.other.org/.well-known/mercure', jwt: { secret: SECRET } };
+    const service = authorization(mercure);
+    const cookie = await cookieOf(service);
+    expect(cookie).toMatchObject({ path: '/.well-known/mercure', secure: true });
+    expect(cookie.domain).toBeUndefined();
+    expect(cookie.header).not.toMatch(/Domain=/);
+    expect(service.createClearCookie().header).toMatch(/^mercureAuthorization=;.*Path=\/\.well-known\/mercure/);
     await expect(service.createSubscriberToken({ subscribe: ['*'] })).resolves.toMatch(/^ey/);
+    // The same case between loopback names, as in a local run against an external hub.
+    const local = authorization({ baseUrl: 'http://localhost:3000', publishUrl: 'http://127.0.0.1:3001/.well-known/mercure', jwt: { secret: SECRET } });
+    expect((await cookieOf(local)).domain).toBeUndefined();
   });
 
   it('refuses at start-up a cookieDomain that does not cover both hosts', () => {
