@@ -1,14 +1,6 @@
 import { createPrivateKey, createSecretKey, JsonWebKey, KeyObject } from 'crypto';
-import { hmacKeyWeakness, keyMismatch } from '../jwt/key-algorithm';
+import { hmacKeyWeakness, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
 import { MercureAuthorizationConfigError } from './mercure-authorization.options';
-
-const ALGORITHMS = [
-  'HS256', 'HS384', 'HS512',
-  'RS256', 'RS384', 'RS512',
-  'PS256', 'PS384', 'PS512',
-  'ES256', 'ES384', 'ES512',
-  'EdDSA',
-];
 
 /** A key able to sign tokens, with the one algorithm it signs them with. */
 export interface SigningKey {
@@ -25,13 +17,13 @@ export function importSigningKey(
   algorithm: string,
   where: string,
 ): SigningKey {
-  if (!ALGORITHMS.includes(algorithm)) {
-    throw new MercureAuthorizationConfigError(`${where}: unsupported algorithm ${JSON.stringify(algorithm)}; use one of ${ALGORITHMS.join(', ')}`);
+  if (!isJwsAlgorithm(algorithm)) {
+    throw new MercureAuthorizationConfigError(`${where}: unsupported algorithm ${JSON.stringify(algorithm)}; use one of ${JWS_ALGORITHMS.join(', ')}`);
   }
   if (raw === undefined || raw === null || raw === '') {
     throw new MercureAuthorizationConfigError(`${where} is required to sign subscriber tokens`);
   }
-  const key = algorithm.startsWith('HS') ? secretKey(raw, algorithm, where) : privateKey(raw, algorithm, where);
+  const key = isHmacAlgorithm(algorithm) ? secretKey(raw, algorithm, where) : privateKey(raw, algorithm, where);
   return { key, algorithm };
 }
 

@@ -49,6 +49,10 @@ describe('JwtVerifier', () => {
       [() => JwtVerifier.create({ key: secret, algorithm: 'RS256' }, 'publisherJwt'), /publisherJwt\.key must be a public key/],
       [() => JwtVerifier.create({ key: '' }, 'publisherJwt'), /publisherJwt\.key is required/],
       [() => JwtVerifier.create({ key: secret, algorithm: 'none' as never }, 'publisherJwt'), /publisherJwt\.algorithm/],
+      // HMAC secrets shorter than the hash: the rule MercureAuthorizationModule applies to the keys it signs with.
+      [() => JwtVerifier.create({ key: 'short-secret' }, 'publisherJwt'), /publisherJwt\.key is too weak: HS256 needs a secret of at least 32 bytes \(256 bits\), got 12/],
+      [() => JwtVerifier.create({ key: secret, algorithm: 'HS512' }, 'subscriberJwt'), /subscriberJwt\.key is too weak: HS512 needs a secret of at least 64 bytes/],
+      [() => JwtVerifier.create({ key: new Uint8Array(0) }, 'publisherJwt'), /publisherJwt\.key is too weak: .*got 0/],
     ];
     for (const [attempt, message] of attempts) {
       expect(attempt).toThrow(MercureHubConfigError);

@@ -1,29 +1,12 @@
 import { createPublicKey, createSecretKey, JsonWebKey, KeyObject } from 'crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { HubJwtAlgorithm, MercureHubConfigError, MercureHubJwtOptions } from './mercure-hub.options';
-import { keyMismatch } from '../jwt/key-algorithm';
+import { hmacKeyWeakness, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
 import type { HubGrants } from './hub-protocol';
 import { grants0x } from './protocol-0x';
 
 /** The part of a 0.x token the hub uses (`mercure.publish`, `mercure.subscribe`, `payload`, `exp`). */
 export type MercureClaims = HubGrants;
-
-const ALGORITHMS: readonly HubJwtAlgorithm[] = [
-  'HS256',
-  'HS384',
-  'HS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-];
-
 
 /** Why a token was refused; the hub answers 401 whatever it is, and logs `reason` (never the token). */
 export class TokenError extends Error {
@@ -50,9 +33,9 @@ export class JwtVerifier {
       throw new MercureHubConfigError(`${optionName} must be an object with a "key"`);
     }
     const algorithm = options.algorithm ?? 'HS256';
-    if (!ALGORITHMS.includes(algorithm)) {
+    if (!isJwsAlgorithm(algorithm)) {
       throw new MercureHubConfigError(
-        `${optionName}.algorithm "${String(algorithm)}" is not supported; use one of ${ALGORITHMS.join(', ')}`,
+        `${optionName}.algorithm "${String(algorithm)}" is not supported; use one of ${JWS_ALGORITHMS.join(', ')}`,
       );
     }
     return new JwtVerifier(importKey(options.key, algorithm, optionName), algorithm, clockTolerance);
@@ -122,24 +105,13 @@ function importKey(key: MercureHubJwtOptions['key'], algorithm: HubJwtAlgorithm,
   if (key === undefined || key === null || (typeof key === 'string' && key === '')) {
     throw new MercureHubConfigError(`${where} is required`);
   }
-  if (algorithm.startsWith('HS')) {
-    if (key instanceof KeyObject) {
-      if (key.type !== 'secret') {
-        throw new MercureHubConfigError(`${where} must be a secret for ${algorithm}, not a ${key.type} key`);
-      }
-      return key;
-    }
-    if (typeof key === 'string') {
-      if (/^-----BEGIN [A-Z ]*KEY-----/.test(key.trim())) {
-        throw new MercureHubConfigError(`${where} looks like a PEM key, but ${algorithm} needs a shared secret`);
-      }
-      return createSecretKey(Buffer.from(key, 'utf8'));
-    }
-    if (key instanceof Uint8Array) {
-      if (key.length === 0) throw new MercureHubConfigError(`${where} is empty`);
-      return createSecretKey(Buffer.from(key));
-    }
-    throw new MercureHubConfigError(`${where} must be a string, bytes or a secret KeyObject for ${algorithm}`);
+  if (isHmacAlgorithm(algorithm)) {
+    const secret = secretKey(key, algorithm, where);
+    // The same rule as the keys that sign subscriber tokens: a short secret can be brute-forced
+    // from any token, which would let anyone forge publisher tokens.
+    const weakness = hmacKeyWeakness(secret.symmetricKeySize ?? 0, algorithm);
+    if (weakness) throw new MercureHubConfigError(`${where} is too weak: ${weakness}`);
+    return secret;
   }
 
   let publicKey: KeyObject;
@@ -162,4 +134,19 @@ function importKey(key: MercureHubJwtOptions['key'], algorithm: HubJwtAlgorithm,
     throw new MercureHubConfigError(`${where} does not fit ${optionName}.algorithm: ${mismatch}`);
   }
   return publicKey;
+}
+
+function secretKey(key: MercureHubJwtOptions['key'], algorithm: string, where: string): KeyObject {
+  if (key instanceof KeyObject) {
+    if (key.type !== 'secret') throw new MercureHubConfigError(`${where} must be a secret for ${algorithm}, not a ${key.type} key`);
+    return key;
+  }
+  if (typeof key === 'string') {
+    if (/^-----BEGIN [A-Z ]*KEY-----/.test(key.trim())) {
+      throw new MercureHubConfigError(`${where} looks like a PEM key, but ${algorithm} needs a shared secret`);
+    }
+    return createSecretKey(Buffer.from(key, 'utf8'));
+  }
+  if (key instanceof Uint8Array) return createSecretKey(Buffer.from(key));
+  throw new MercureHubConfigError(`${where} must be a string, bytes or a secret KeyObject for ${algorithm}`);
 }

@@ -1,5 +1,25 @@
 import type { KeyObject } from 'crypto';
 
+/** The JWS algorithms tokens are signed and verified with (RFC 7518), HMAC ones first. */
+export const JWS_ALGORITHMS = [
+  'HS256', 'HS384', 'HS512',
+  'RS256', 'RS384', 'RS512',
+  'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512',
+  'EdDSA',
+] as const;
+
+export type JwsAlgorithm = (typeof JWS_ALGORITHMS)[number];
+
+export function isJwsAlgorithm(value: unknown): value is JwsAlgorithm {
+  return typeof value === 'string' && (JWS_ALGORITHMS as readonly string[]).includes(value);
+}
+
+/** HS256, HS384, HS512: a shared secret rather than a key pair. */
+export function isHmacAlgorithm(algorithm: string): boolean {
+  return algorithm.startsWith('HS');
+}
+
 /** The curve each ECDSA algorithm signs on (RFC 7518). */
 const EC_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
 

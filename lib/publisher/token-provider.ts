@@ -2,21 +2,11 @@ import { createPrivateKey, createSecretKey, KeyObject } from 'crypto';
 import { SignJWT } from 'jose';
 import { isTopicMatch, signAccessToken } from '../jwt/access-token';
 import type { MercureJwtOptions, MercureJwtSecretOptions } from '../mercure.options';
-import { keyMismatch } from '../jwt/key-algorithm';
+import { isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
 
 /** Returns the publisher JWT to send as `Authorization: Bearer`; called before each request. */
 export type TokenProvider = () => Promise<string>;
 
-const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
-const ASYMMETRIC_ALGORITHMS = [
-  'RS256', 'RS384', 'RS512',
-  'PS256', 'PS384', 'PS512',
-  'ES256', 'ES384', 'ES512',
-  'EdDSA',
-] as const;
-const SUPPORTED_ALGORITHMS: readonly string[] = [...HMAC_ALGORITHMS, ...ASYMMETRIC_ALGORITHMS];
-
-/** The curve each ECDSA algorithm is defined on (RFC 7518 section 3.4). */
 
 /**
  * Turns the `jwt` option of a hub into a function returning the publisher token, or `undefined`
@@ -76,10 +66,10 @@ function createSigningProvider(
   accessToken?: { issuer?: string; audience?: string },
 ): TokenProvider {
   const algorithm = options.algorithm ?? 'HS256';
-  if (typeof algorithm !== 'string' || !SUPPORTED_ALGORITHMS.includes(algorithm)) {
+  if (!isJwsAlgorithm(algorithm)) {
     throw new Error(
       `${optionPath}.algorithm: unsupported algorithm ${JSON.stringify(algorithm)}; ` +
-        `use one of ${SUPPORTED_ALGORITHMS.join(', ')}`,
+        `use one of ${JWS_ALGORITHMS.join(', ')}`,
     );
   }
   const publish = options.publish ?? ['*'];
@@ -87,7 +77,7 @@ function createSigningProvider(
   if (!Array.isArray(publish) || publish.length === 0 || !publish.every(valid)) {
     throw new Error(`${optionPath}.publish must be a non-empty array of topic selectors`);
   }
-  const key = (HMAC_ALGORITHMS as readonly string[]).includes(algorithm)
+  const key = isHmacAlgorithm(algorithm)
     ? hmacKey(options.secret, algorithm, optionPath)
     : privateKey(options.secret, algorithm, optionPath);
   if (accessToken) return accessTokenProvider(options, optionPath, accessToken, key, algorithm);
