@@ -104,7 +104,11 @@ function checkJwt(jwt: unknown, option: string): MercureJwtOptions {
       throw new MercureConfigurationError(`\`${option}.token\` must be a non-empty string`);
     }
   } else if ('secret' in jwt) {
-    rejectUnknownKeys(jwt, new Set(['secret', 'algorithm', 'publish', 'lifetime']), `${option}.`);
+    rejectUnknownKeys(jwt, new Set(['secret', 'algorithm', 'publish', 'lifetime', 'allowInsecureKeySizes']), `${option}.`);
+    const allow = (jwt as { allowInsecureKeySizes?: unknown }).allowInsecureKeySizes;
+    if (allow !== undefined && typeof allow !== 'boolean') {
+      throw new MercureConfigurationError(`\`${option}.allowInsecureKeySizes\` must be a boolean`);
+    }
     const secret = (jwt as { secret: unknown }).secret;
     if (secret === '' || secret === undefined || secret === null) {
       throw new MercureConfigurationError(`\`${option}.secret\` must not be empty`);

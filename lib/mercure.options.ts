@@ -20,6 +20,11 @@ export interface MercureJwtSecretOptions {
   publish?: TopicMatch[];
   /** 1.0: seconds a token lasts (default 3600); a new one is signed when half of it has passed. */
   lifetime?: number;
+  /**
+   * Sign with an RSA key under 2048 bits (a start-up error otherwise); `MercureAuthorizationModule`
+   * also accepts this HMAC secret when shorter than its hash. For hubs whose key you do not choose.
+   */
+  allowInsecureKeySizes?: boolean;
 }
 
 /** Returns the publisher token; called before each request to the hub, so it may rotate tokens. */

@@ -11,13 +11,14 @@ import {
   MercureAuthorizationModuleOptions,
   SubscriberCookieSameSite,
 } from './mercure-authorization.options';
+import { allowInsecureKeySizesOf } from '../jwt/key-algorithm';
 import { importSigningKey, SigningKey } from './signing-key';
 import type { SubscriberProtocol } from './subscriber-protocol';
 
 const DEFAULT_LIFETIME = 3600;
 const SAME_SITE: readonly SubscriberCookieSameSite[] = ['Strict', 'Lax', 'None'];
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const HUB_KEYS = new Set(['key', 'algorithm', 'protocol', 'issuer', 'audience', 'lifetime', 'cookieName', 'cookieDomain', 'sameSite']);
+const HUB_KEYS = new Set(['key', 'algorithm', 'allowInsecureKeySizes', 'protocol', 'issuer', 'audience', 'lifetime', 'cookieName', 'cookieDomain', 'sameSite']);
 const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\])$|\.localhost$/;
 
 /** Everything the service needs to authorize subscribers of one hub, checked at start-up. */
@@ -150,17 +151,25 @@ function keyOf(
   embedded: MercureHubModuleOptions | undefined,
   isDefault: boolean,
 ): SigningKey | Error {
+  const allowInsecure = allowInsecureKeySizesOf(
+    settings.allowInsecureKeySizes,
+    `${where}allowInsecureKeySizes`,
+    (message) => new MercureAuthorizationConfigError(message),
+  );
   if (settings.key !== undefined) {
-    return importSigningKey(settings.key, settings.algorithm ?? 'HS256', `\`${where}key\``);
+    return importSigningKey(settings.key, settings.algorithm ?? 'HS256', `\`${where}key\``, allowInsecure);
   }
+  // A borrowed key comes with the leniency its owner was given.
   const hubJwt = embedded && (embedded.subscriberJwt ?? embedded.publisherJwt);
   if (hubJwt) {
     const option = embedded.subscriberJwt ? 'subscriberJwt' : 'publisherJwt';
-    return importSigningKey(hubJwt.key, hubJwt.algorithm ?? 'HS256', `MercureHubModule \`${option}.key\` (used to sign subscriber tokens)`);
+    const source = `MercureHubModule \`${option}.key\` (used to sign subscriber tokens)`;
+    return importSigningKey(hubJwt.key, hubJwt.algorithm ?? 'HS256', source, allowInsecure || hubJwt.allowInsecureKeySizes === true);
   }
   const jwt = hub.jwt as MercureJwtSecretOptions | undefined;
   if (jwt && typeof jwt === 'object' && 'secret' in jwt && jwt.secret !== undefined) {
-    return importSigningKey(jwt.secret, jwt.algorithm ?? 'HS256', `MercureModule \`${hub.optionPath}jwt.secret\` (used to sign subscriber tokens)`);
+    const source = `MercureModule \`${hub.optionPath}jwt.secret\` (used to sign subscriber tokens)`;
+    return importSigningKey(jwt.secret, jwt.algorithm ?? 'HS256', source, allowInsecure || jwt.allowInsecureKeySizes === true);
   }
   const option = isDefault ? `${where}key` : `hubs.${hub.name}.key`;
   const missing = new MercureAuthorizationConfigError(`hub "${hub.name}" has no key to sign subscriber tokens: set \`${option}\``);

@@ -22,6 +22,12 @@ export interface MercureAuthorizationHubOptions {
   /** JWS algorithm; default: the embedded hub's (for its key), else `HS256`. */
   algorithm?: string;
   /**
+   * Accept an HMAC secret shorter than its hash (32 bytes for HS256) or an RSA key under 2048 bits
+   * (start-up errors otherwise); a key borrowed from the hub or `MercureModule` also takes their own
+   * `allowInsecureKeySizes`. For demos; never in production.
+   */
+  allowInsecureKeySizes?: boolean;
+  /**
    * Token and cookie format the hub speaks. Default: the hub's `protocol` in `MercureModule` when
    * `1.0`, else the embedded hub's `protocol` when it is the one served in-process, else `0.x`.
    */

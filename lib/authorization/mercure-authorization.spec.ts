@@ -279,12 +279,24 @@ describe('MercureAuthorization keys at start-up', () => {
       return 'no error';
     });
     expect(messages).toEqual([
-      'MercureAuthorizationModule: `key` is too weak: HS256 needs a secret of at least 32 bytes (256 bits), got 1',
-      'MercureAuthorizationModule: MercureHubModule `publisherJwt.key` (used to sign subscriber tokens) is too weak: HS256 needs a secret of at least 32 bytes (256 bits), got 1',
-      'MercureAuthorizationModule: MercureHubModule `subscriberJwt.key` (used to sign subscriber tokens) is too weak: HS256 needs a secret of at least 32 bytes (256 bits), got 1',
-      'MercureAuthorizationModule: MercureModule `jwt.secret` (used to sign subscriber tokens) is too weak: HS256 needs a secret of at least 32 bytes (256 bits), got 1',
+      'MercureAuthorizationModule: `key` is too weak: HS256 needs a secret of at least 32 bytes (256 bits), got 1 (set allowInsecureKeySizes to accept it)',
+      'MercureAuthorizationModule: MercureHubModule `publisherJwt.key` (used to sign subscriber tokens) is too weak: HS256 needs a secret of at least 32 bytes (256 bits), got 1 (set allowInsecureKeySizes to accept it)',
+      'MercureAuthorizationModule: MercureHubModule `subscriberJwt.key` (used to sign subscriber tokens) is too weak: HS256 needs a secret of at least 32 bytes (256 bits), got 1 (set allowInsecureKeySizes to accept it)',
+      'MercureAuthorizationModule: MercureModule `jwt.secret` (used to sign subscriber tokens) is too weak: HS256 needs a secret of at least 32 bytes (256 bits), got 1 (set allowInsecureKeySizes to accept it)',
     ]);
     expect(() => embeddedHub({ key: SECRET, algorithm: 'HS512' })).toThrow(/HS512 needs a secret of at least 64 bytes/);
+  });
+
+  it('accepts a short secret with allowInsecureKeySizes, its own or the one the key was lent with', async () => {
+    const verify = async (service: MercureAuthorization, secret: string) =>
+      (await jwtVerify(await service.createSubscriberToken({ subscribe: ['*'] }), new TextEncoder().encode(secret), { algorithms: ['HS256'] })).payload;
+    await expect(verify(embeddedHub({ key: 'short', allowInsecureKeySizes: true }), 'short')).resolves.toHaveProperty('mercure');
+    await expect(verify(embeddedHub({}, { publisherJwt: { key: 'lent', allowInsecureKeySizes: true } }), 'lent')).resolves.toHaveProperty('mercure');
+    const external = { baseUrl: 'http://api.test', publishUrl: 'http://hub.api.test/', jwt: { secret: 'hubs', allowInsecureKeySizes: true } };
+    await expect(verify(authorization(external), 'hubs')).resolves.toHaveProperty('mercure');
+    // Never an empty key, and only a boolean.
+    expect(() => embeddedHub({ key: new Uint8Array(0), allowInsecureKeySizes: true })).toThrow(/is required|got 0/);
+    expect(() => embeddedHub({ key: 'short', allowInsecureKeySizes: 'yes' as never })).toThrow(/`allowInsecureKeySizes` must be a boolean/);
   });
 
   it('cannot borrow a public key from the hub, nor sign with none', () => {

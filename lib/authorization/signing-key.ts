@@ -16,6 +16,7 @@ export function importSigningKey(
   raw: string | Uint8Array | KeyObject | JsonWebKey | undefined,
   algorithm: string,
   where: string,
+  allowInsecureKeySizes = false,
 ): SigningKey {
   if (!isJwsAlgorithm(algorithm)) {
     throw new MercureAuthorizationConfigError(`${where}: unsupported algorithm ${JSON.stringify(algorithm)}; use one of ${JWS_ALGORITHMS.join(', ')}`);
@@ -23,11 +24,13 @@ export function importSigningKey(
   if (raw === undefined || raw === null || raw === '') {
     throw new MercureAuthorizationConfigError(`${where} is required to sign subscriber tokens`);
   }
-  const key = isHmacAlgorithm(algorithm) ? secretKey(raw, algorithm, where) : privateKey(raw, algorithm, where);
+  const key = isHmacAlgorithm(algorithm)
+    ? secretKey(raw, algorithm, where, allowInsecureKeySizes)
+    : privateKey(raw, algorithm, where, allowInsecureKeySizes);
   return { key, algorithm };
 }
 
-function secretKey(raw: unknown, algorithm: string, where: string): KeyObject {
+function secretKey(raw: unknown, algorithm: string, where: string, allowInsecure: boolean): KeyObject {
   let key: KeyObject;
   if (raw instanceof KeyObject) {
     if (raw.type !== 'secret') {
@@ -44,12 +47,12 @@ function secretKey(raw: unknown, algorithm: string, where: string): KeyObject {
   } else {
     throw new MercureAuthorizationConfigError(`${where} must be a string, bytes or a secret KeyObject for ${algorithm}`);
   }
-  const weakness = hmacKeyWeakness(key.symmetricKeySize ?? 0, algorithm);
+  const weakness = hmacKeyWeakness(key.symmetricKeySize ?? 0, algorithm, allowInsecure);
   if (weakness) throw new MercureAuthorizationConfigError(`${where} is too weak: ${weakness}`);
   return key;
 }
 
-function privateKey(raw: unknown, algorithm: string, where: string): KeyObject {
+function privateKey(raw: unknown, algorithm: string, where: string, allowInsecure: boolean): KeyObject {
   let key: KeyObject;
   try {
     if (raw instanceof KeyObject) {
@@ -67,7 +70,7 @@ function privateKey(raw: unknown, algorithm: string, where: string): KeyObject {
       `${where}: ${algorithm} signs with a private key, not a ${key.type} key (a hub verifying with a public key cannot lend it)`,
     );
   }
-  const mismatch = keyMismatch(key, algorithm);
+  const mismatch = keyMismatch(key, algorithm, allowInsecure);
   if (mismatch) throw new MercureAuthorizationConfigError(`${where}: ${mismatch}`);
   return key;
 }

@@ -45,7 +45,7 @@ const OPTION_KEYS = new Set([
   'logger', 'protocol', 'issuer', 'audience', 'accessTokenCookieName', 'maxUrlPatterns',
 ]);
 const PROTOCOLS = ['0.x', '1.0', 'both'];
-const JWT_KEYS = new Set(['key', 'algorithm']);
+const JWT_KEYS = new Set(['key', 'algorithm', 'allowInsecureKeySizes']);
 const CORS_KEYS = new Set(['origins']);
 export const REDIS_TRANSPORT_KEYS = new Set(['type', 'url', 'client', 'prefix', 'connectTimeout']);
 

@@ -1,7 +1,7 @@
 import { createPublicKey, createSecretKey, JsonWebKey, KeyObject } from 'crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { HubJwtAlgorithm, MercureHubConfigError, MercureHubJwtOptions } from './mercure-hub.options';
-import { hmacKeyWeakness, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
+import { allowInsecureKeySizesOf, hmacKeyWeakness, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
 import type { HubGrants } from './hub-protocol';
 import { grants0x } from './protocol-0x';
 
@@ -38,7 +38,12 @@ export class JwtVerifier {
         `${optionName}.algorithm "${String(algorithm)}" is not supported; use one of ${JWS_ALGORITHMS.join(', ')}`,
       );
     }
-    return new JwtVerifier(importKey(options.key, algorithm, optionName), algorithm, clockTolerance);
+    const allowInsecure = allowInsecureKeySizesOf(
+      options.allowInsecureKeySizes,
+      `${optionName}.allowInsecureKeySizes`,
+      (message) => new MercureHubConfigError(message),
+    );
+    return new JwtVerifier(importKey(options.key, algorithm, optionName, allowInsecure), algorithm, clockTolerance);
   }
 
   /** The verified payload; a `TokenError` saying why otherwise. */
@@ -100,7 +105,7 @@ export class JwtVerifier {
   }
 }
 
-function importKey(key: MercureHubJwtOptions['key'], algorithm: HubJwtAlgorithm, optionName: string): KeyObject {
+function importKey(key: MercureHubJwtOptions['key'], algorithm: HubJwtAlgorithm, optionName: string, allowInsecure: boolean): KeyObject {
   const where = `${optionName}.key`;
   if (key === undefined || key === null || (typeof key === 'string' && key === '')) {
     throw new MercureHubConfigError(`${where} is required`);
@@ -109,7 +114,7 @@ function importKey(key: MercureHubJwtOptions['key'], algorithm: HubJwtAlgorithm,
     const secret = secretKey(key, algorithm, where);
     // The same rule as the keys that sign subscriber tokens: a short secret can be brute-forced
     // from any token, which would let anyone forge publisher tokens.
-    const weakness = hmacKeyWeakness(secret.symmetricKeySize ?? 0, algorithm);
+    const weakness = hmacKeyWeakness(secret.symmetricKeySize ?? 0, algorithm, allowInsecure);
     if (weakness) throw new MercureHubConfigError(`${where} is too weak: ${weakness}`);
     return secret;
   }
@@ -129,7 +134,7 @@ function importKey(key: MercureHubJwtOptions['key'], algorithm: HubJwtAlgorithm,
       `${where} must be a public key (PEM, KeyObject or JWK) for ${algorithm}; it could not be read as one`,
     );
   }
-  const mismatch = keyMismatch(publicKey, algorithm);
+  const mismatch = keyMismatch(publicKey, algorithm, allowInsecure);
   if (mismatch) {
     throw new MercureHubConfigError(`${where} does not fit ${optionName}.algorithm: ${mismatch}`);
   }

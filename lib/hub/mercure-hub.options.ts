@@ -28,6 +28,12 @@ export interface MercureHubJwtOptions {
   key: string | Buffer | Uint8Array | KeyObject | JsonWebKey;
   /** The one algorithm tokens must be signed with; `HS256` by default. */
   algorithm?: HubJwtAlgorithm;
+  /**
+   * Accept an HMAC secret shorter than its hash (32 bytes for HS256) or an RSA key under 2048 bits,
+   * which are start-up errors otherwise (such keys can be brute-forced). For demos and for hubs
+   * whose key you do not choose; never in production.
+   */
+  allowInsecureKeySizes?: boolean;
 }
 
 export interface MercureHubRedisTransportOptions {

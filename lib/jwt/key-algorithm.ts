@@ -26,8 +26,9 @@ const EC_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384
 /**
  * Why an asymmetric key (public or private) cannot serve a JWS algorithm, or undefined when it
  * can. Shared by the publisher's signer and the embedded hub's verifier, so both accept the same keys.
+ * `allowInsecureKeySizes` (the option of that name) lets an RSA key under 2048 bits through.
  */
-export function keyMismatch(key: KeyObject, algorithm: string): string | undefined {
+export function keyMismatch(key: KeyObject, algorithm: string, allowInsecureKeySizes = false): string | undefined {
   const type = key.asymmetricKeyType;
   const family = algorithm.slice(0, 2);
   if (family === 'RS' || family === 'PS') {
@@ -36,7 +37,7 @@ export function keyMismatch(key: KeyObject, algorithm: string): string | undefin
       return `${algorithm} needs an RSA key, got ${type ?? 'an unknown'} key`;
     }
     const bits = key.asymmetricKeyDetails?.modulusLength;
-    if (bits !== undefined && bits < 2048) {
+    if (bits !== undefined && bits < 2048 && !allowInsecureKeySizes) {
       return `${algorithm} needs an RSA key of at least 2048 bits, got ${bits}`;
     }
     return undefined;
@@ -59,10 +60,18 @@ const HMAC_MIN_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64
 
 /**
  * Why a shared secret of `bytes` bytes is too weak for an HMAC algorithm, or undefined when it is
- * long enough. A short secret can be brute-forced from any token signed with it.
+ * long enough (or `allowInsecureKeySizes` says to accept it, as long as it is not empty). A short
+ * secret can be brute-forced from any token signed with it.
  */
-export function hmacKeyWeakness(bytes: number, algorithm: string): string | undefined {
+export function hmacKeyWeakness(bytes: number, algorithm: string, allowInsecureKeySizes = false): string | undefined {
   const min = HMAC_MIN_BYTES[algorithm];
-  if (min === undefined || bytes >= min) return undefined;
-  return `${algorithm} needs a secret of at least ${min} bytes (${min * 8} bits), got ${bytes}`;
+  if (min === undefined || bytes >= min || (allowInsecureKeySizes && bytes > 0)) return undefined;
+  return `${algorithm} needs a secret of at least ${min} bytes (${min * 8} bits), got ${bytes}${bytes > 0 ? ' (set allowInsecureKeySizes to accept it)' : ''}`;
+}
+
+/** Reads an `allowInsecureKeySizes` option: absent is false; anything but a boolean is a mistake. */
+export function allowInsecureKeySizesOf(value: unknown, option: string, fail: (message: string) => Error): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw fail(`\`${option}\` must be a boolean`);
+  return value;
 }

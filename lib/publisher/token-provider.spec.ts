@@ -124,6 +124,14 @@ describe('createTokenProvider', () => {
       ]);
     });
 
+    it('signs with an RSA key under 2048 bits only with allowInsecureKeySizes', async () => {
+      const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+      const error = expectError(() => createTokenProvider({ secret: small.privateKey, algorithm: 'RS256' }, 'jwt'), 'jwt.secret');
+      expect(error.message).toContain('at least 2048 bits, got 1024');
+      const token = await createTokenProvider({ secret: small.privateKey, algorithm: 'RS256', allowInsecureKeySizes: true }, 'jwt')!();
+      await expect(jwtVerify(token, small.publicKey, { algorithms: ['RS256'] })).resolves.toBeDefined();
+    });
+
     it('refuses a key that does not fit the algorithm', () => {
       const ec = generateKeyPairSync('ec', { namedCurve: 'P-384' });
       expectError(() => createTokenProvider({ secret: ec.privateKey, algorithm: 'ES256' }, 'jwt'), 'jwt.secret');

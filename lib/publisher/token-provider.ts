@@ -79,7 +79,7 @@ function createSigningProvider(
   }
   const key = isHmacAlgorithm(algorithm)
     ? hmacKey(options.secret, algorithm, optionPath)
-    : privateKey(options.secret, algorithm, optionPath);
+    : privateKey(options.secret, algorithm, optionPath, options.allowInsecureKeySizes === true);
   if (accessToken) return accessTokenProvider(options, optionPath, accessToken, key, algorithm);
 
   // A signed token carries no expiry, so one signature serves the whole process lifetime.
@@ -146,7 +146,7 @@ function hmacKey(secret: unknown, algorithm: string, optionPath: string): KeyObj
   return createSecretKey(Buffer.from(secret, 'utf8'));
 }
 
-function privateKey(secret: unknown, algorithm: string, optionPath: string): KeyObject {
+function privateKey(secret: unknown, algorithm: string, optionPath: string, allowInsecure: boolean): KeyObject {
   let key: KeyObject;
   if (secret instanceof KeyObject) {
     key = secret;
@@ -164,7 +164,7 @@ function privateKey(secret: unknown, algorithm: string, optionPath: string): Key
   if (key.type !== 'private') {
     throw new Error(`${optionPath}.secret: ${algorithm} needs a private key, not a ${key.type} key`);
   }
-  const mismatch = keyMismatch(key, algorithm);
+  const mismatch = keyMismatch(key, algorithm, allowInsecure);
   if (mismatch) {
     throw new Error(`${optionPath}.secret: ${mismatch}`);
   }

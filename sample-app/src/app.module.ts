@@ -1,7 +1,7 @@
 import { mkdirSync } from 'fs';
 import { dirname } from 'path';
 import { MikroOrmModule, MikroOrmModuleSyncOptions } from '@mikro-orm/nestjs';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { MercureHubModule, MercureModule, MercureOutboxSchema } from 'nestjs-mercure';
 import { AuthModule } from './auth/auth.module';
 import { Book } from './books/book.entity';
@@ -32,6 +32,14 @@ function ormOptions(config: SampleAppConfig): MikroOrmModuleSyncOptions {
 export class AppModule {
   static forRoot(config: SampleAppConfig): DynamicModule {
     const embeddedHub = !config.mercurePublishUrl;
+    // Any secret a tool or a hub hands us works, as the contract says; a short one only warns.
+    const allowInsecureKeySizes = Buffer.byteLength(config.mercureJwtSecret, 'utf8') < 32;
+    if (allowInsecureKeySizes) {
+      new Logger('SampleApp').warn(
+        'MERCURE_JWT_SECRET is shorter than 32 bytes, too weak for HS256 (its tokens can be brute-forced); ' +
+          'accepted for this demo: use a longer secret anywhere else',
+      );
+    }
     return {
       module: AppModule,
       imports: [
@@ -44,7 +52,7 @@ export class AppModule {
             ? undefined
             : config.mercureJwtToken
               ? { token: config.mercureJwtToken }
-              : { secret: config.mercureJwtSecret },
+              : { secret: config.mercureJwtSecret, allowInsecureKeySizes },
           // A slow or loaded machine gets 10 s to deliver what is pending at shutdown.
           delivery: { mode: config.mercureDelivery, shutdownTimeout: 10_000 },
           // An external hub in `both` mode takes 0.x publisher tokens; a 1.0-only one needs 1.0 tokens.
@@ -55,7 +63,7 @@ export class AppModule {
         ...(embeddedHub
           ? [
               MercureHubModule.forRoot({
-                publisherJwt: { key: config.mercureJwtSecret },
+                publisherJwt: { key: config.mercureJwtSecret, allowInsecureKeySizes },
                 anonymous: true,
                 cors: { origins: '*' },
                 protocol: config.mercureHubProtocol,
@@ -64,7 +72,7 @@ export class AppModule {
               }),
             ]
           : []),
-        AuthModule.forRoot(config),
+        AuthModule.forRoot(config, allowInsecureKeySizes),
       ],
       controllers: [BooksController, ReviewsController, NotesController, PageController],
       providers: [SchemaInitializer],

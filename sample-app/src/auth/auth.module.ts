@@ -9,7 +9,7 @@ import { SignedInGuard } from './signed-in.guard';
 @Global()
 @Module({})
 export class AuthModule {
-  static forRoot(config: SampleAppConfig): DynamicModule {
+  static forRoot(config: SampleAppConfig, allowInsecureKeySizes: boolean): DynamicModule {
     return {
       module: AuthModule,
       imports: [
@@ -20,7 +20,7 @@ export class AuthModule {
           issuer: config.mercureHubIssuer,
           audience: config.mercureHubAudience,
           // With a ready publisher token there is no secret to borrow: sign with the one the hub verifies.
-          ...(config.mercureJwtToken ? { key: config.mercureJwtSecret } : {}),
+          ...(config.mercureJwtToken ? { key: config.mercureJwtSecret, allowInsecureKeySizes } : {}),
         }),
       ],
       controllers: [AuthController, LogoutController],
