@@ -21,8 +21,9 @@ export interface MercureJwtSecretOptions {
   /** 1.0: seconds a token lasts (default 3600); a new one is signed when half of it has passed. */
   lifetime?: number;
   /**
-   * Sign with an RSA key under 2048 bits (a start-up error otherwise); `MercureAuthorizationModule`
-   * also accepts this HMAC secret when shorter than its hash. For hubs whose key you do not choose.
+   * Lets `MercureAuthorizationModule` sign subscriber tokens with this HMAC secret when it is
+   * shorter than its hash (a start-up error otherwise), for a hub whose key you do not choose.
+   * The publisher signs with any non-empty secret.
    */
   allowInsecureKeySizes?: boolean;
 }

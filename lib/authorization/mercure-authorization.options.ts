@@ -22,8 +22,8 @@ export interface MercureAuthorizationHubOptions {
   /** JWS algorithm; default: the embedded hub's (for its key), else `HS256`. */
   algorithm?: string;
   /**
-   * Accept an HMAC secret shorter than its hash (32 bytes for HS256) or an RSA key under 2048 bits
-   * (start-up errors otherwise); a key borrowed from the hub or `MercureModule` also takes their own
+   * Accept an HMAC secret shorter than its hash (32 bytes for HS256), a start-up error otherwise;
+   * a key borrowed from the hub or `MercureModule` also takes their own
    * `allowInsecureKeySizes`. For demos; never in production.
    */
   allowInsecureKeySizes?: boolean;

@@ -26,7 +26,7 @@ export function importSigningKey(
   }
   const key = isHmacAlgorithm(algorithm)
     ? secretKey(raw, algorithm, where, allowInsecureKeySizes)
-    : privateKey(raw, algorithm, where, allowInsecureKeySizes);
+    : privateKey(raw, algorithm, where);
   return { key, algorithm };
 }
 
@@ -52,7 +52,7 @@ function secretKey(raw: unknown, algorithm: string, where: string, allowInsecure
   return key;
 }
 
-function privateKey(raw: unknown, algorithm: string, where: string, allowInsecure: boolean): KeyObject {
+function privateKey(raw: unknown, algorithm: string, where: string): KeyObject {
   let key: KeyObject;
   try {
     if (raw instanceof KeyObject) {
@@ -70,7 +70,7 @@ function privateKey(raw: unknown, algorithm: string, where: string, allowInsecur
       `${where}: ${algorithm} signs with a private key, not a ${key.type} key (a hub verifying with a public key cannot lend it)`,
     );
   }
-  const mismatch = keyMismatch(key, algorithm, allowInsecure);
+  const mismatch = keyMismatch(key, algorithm);
   if (mismatch) throw new MercureAuthorizationConfigError(`${where}: ${mismatch}`);
   return key;
 }

@@ -134,7 +134,7 @@ function importKey(key: MercureHubJwtOptions['key'], algorithm: HubJwtAlgorithm,
       `${where} must be a public key (PEM, KeyObject or JWK) for ${algorithm}; it could not be read as one`,
     );
   }
-  const mismatch = keyMismatch(publicKey, algorithm, allowInsecure);
+  const mismatch = keyMismatch(publicKey, algorithm);
   if (mismatch) {
     throw new MercureHubConfigError(`${where} does not fit ${optionName}.algorithm: ${mismatch}`);
   }

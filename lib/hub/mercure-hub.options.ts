@@ -29,9 +29,9 @@ export interface MercureHubJwtOptions {
   /** The one algorithm tokens must be signed with; `HS256` by default. */
   algorithm?: HubJwtAlgorithm;
   /**
-   * Accept an HMAC secret shorter than its hash (32 bytes for HS256) or an RSA key under 2048 bits,
-   * which are start-up errors otherwise (such keys can be brute-forced). For demos and for hubs
-   * whose key you do not choose; never in production.
+   * Accept an HMAC secret shorter than its hash (32 bytes for HS256), a start-up error otherwise
+   * (a short secret can be brute-forced from any token). For demos; never in production. (RSA
+   * keys under 2048 bits stay refused: jose does not use them.)
    */
   allowInsecureKeySizes?: boolean;
 }

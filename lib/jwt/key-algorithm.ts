@@ -26,9 +26,8 @@ const EC_CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384
 /**
  * Why an asymmetric key (public or private) cannot serve a JWS algorithm, or undefined when it
  * can. Shared by the publisher's signer and the embedded hub's verifier, so both accept the same keys.
- * `allowInsecureKeySizes` (the option of that name) lets an RSA key under 2048 bits through.
  */
-export function keyMismatch(key: KeyObject, algorithm: string, allowInsecureKeySizes = false): string | undefined {
+export function keyMismatch(key: KeyObject, algorithm: string): string | undefined {
   const type = key.asymmetricKeyType;
   const family = algorithm.slice(0, 2);
   if (family === 'RS' || family === 'PS') {
@@ -37,7 +36,8 @@ export function keyMismatch(key: KeyObject, algorithm: string, allowInsecureKeyS
       return `${algorithm} needs an RSA key, got ${type ?? 'an unknown'} key`;
     }
     const bits = key.asymmetricKeyDetails?.modulusLength;
-    if (bits !== undefined && bits < 2048 && !allowInsecureKeySizes) {
+    // jose refuses smaller keys too, whatever we allow.
+    if (bits !== undefined && bits < 2048) {
       return `${algorithm} needs an RSA key of at least 2048 bits, got ${bits}`;
     }
     return undefined;

@@ -79,7 +79,7 @@ function createSigningProvider(
   }
   const key = isHmacAlgorithm(algorithm)
     ? hmacKey(options.secret, algorithm, optionPath)
-    : privateKey(options.secret, algorithm, optionPath, options.allowInsecureKeySizes === true);
+    : privateKey(options.secret, algorithm, optionPath);
   if (accessToken) return accessTokenProvider(options, optionPath, accessToken, key, algorithm);
 
   // A signed token carries no expiry, so one signature serves the whole process lifetime.
@@ -146,7 +146,7 @@ function hmacKey(secret: unknown, algorithm: string, optionPath: string): KeyObj
   return createSecretKey(Buffer.from(secret, 'utf8'));
 }
 
-function privateKey(secret: unknown, algorithm: string, optionPath: string, allowInsecure: boolean): KeyObject {
+function privateKey(secret: unknown, algorithm: string, optionPath: string): KeyObject {
   let key: KeyObject;
   if (secret instanceof KeyObject) {
     key = secret;
@@ -164,7 +164,7 @@ function privateKey(secret: unknown, algorithm: string, optionPath: string, allo
   if (key.type !== 'private') {
     throw new Error(`${optionPath}.secret: ${algorithm} needs a private key, not a ${key.type} key`);
   }
-  const mismatch = keyMismatch(key, algorithm, allowInsecure);
+  const mismatch = keyMismatch(key, algorithm);
   if (mismatch) {
     throw new Error(`${optionPath}.secret: ${mismatch}`);
   }
