@@ -1,0 +1,225 @@
+/**
+ * The embedded hub on every core: 10k SSE subscribers of one topic, against the same load on the
+ * raw `node:http` SSE server (`support/raw-sse-server.ts`, one process: the practical limit of
+ * one core). Servers, each in fresh processes, alternating within each round:
+ * - `raw node:http`: the baseline;
+ * - `Nest (Express), memory`: `MercureHubModule` in one process, the default transport;
+ * - `cluster, 1 worker (Redis)` and `cluster, N workers (Redis)`: the Nest app with the hub on the
+ *   Redis transport run by `runClustered` (`support/cluster-bench-server.ts`), N =
+ *   `os.availableParallelism()`; the primary spreads the subscribers over the workers.
+ *
+ * Updates are POSTed with a publisher JWT over one keep-alive connection (so to one worker, which
+ * appends them to Redis; every worker reads them back and writes to its own subscribers).
+ * - latency: `LATENCY_UPDATES` updates, each POSTed `LATENCY_INTERVAL_MS` after the previous one
+ *   reached every subscriber, carrying its publish time; p50 / p99 over every delivery;
+ * - one by one: updates POSTed one after the other, each awaited (with Redis the answer comes once
+ *   the update is appended, not delivered); deliveries/s = updates x N / (last delivery - first POST).
+ *
+ * The subscribers run in one child process, on the same machine: with 2 cores, the server's
+ * workers, Redis and the subscribers share them (printed with the load average).
+ *
+ * Env: CLUSTER_BENCH_SUBSCRIBERS (10000), CLUSTER_BENCH_ROUNDS (3), CLUSTER_BENCH_WORKERS
+ * (os.availableParallelism()), TEST_REDIS_URL or REDIS_URL (redis://127.0.0.1:6379).
+ */
+import { ChildProcess, fork, spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import { createServer } from 'net';
+import { availableParallelism, loadavg } from 'os';
+import { SignJWT } from 'jose';
+import { Redis } from 'ioredis';
+import { Pool } from 'undici';
+import { HUB_BENCH_KEY, HUB_BENCH_PATH, type HubBenchVariant } from './support/hub-bench-server';
+import { nowMicros, SseSubscribers } from './support/sse-subscribers';
+import { median, medianAndRange, percentile } from './support/stats';
+
+const TOPIC = 'https://example.com/books/1';
+const WARMUP_UPDATES = 10;
+const LATENCY_UPDATES = 20;
+const LATENCY_INTERVAL_MS = 50;
+const DELIVERIES_PER_PHASE = 300_000;
+const TARGET_P99_MS = 50;
+const REDIS_URL = process.env.TEST_REDIS_URL || process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+interface Run {
+  p50: number;
+  p99: number;
+  oneByOne: number;
+}
+
+interface Server {
+  port: number;
+  stop(): Promise<void>;
+}
+
+const trace = (step: string) => process.env.CLUSTER_BENCH_VERBOSE && console.error(`[cluster.bench] ${step}`);
+
+/** The raw server or the single-process Nest app, from the hub bench's server entry. */
+async function singleProcess(variant: HubBenchVariant): Promise<Server> {
+  const child = fork(require.resolve('./support/hub-bench-server'), [variant], {
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the ${variant} server exited (${code})`)));
+    child.once('message', (message) => resolve(message as { port: number }));
+  });
+  return {
+    port,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send('stop');
+      await exited;
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+/** The Nest app with the hub on Redis, on `workers` cluster workers; resolves once all listen. */
+async function clustered(workers: number, prefix: string): Promise<Server> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...process.execArgv, require.resolve('./support/cluster-bench-server'), String(port), String(workers), REDIS_URL, prefix],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    let listening = 0;
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        if (line.startsWith('listening ')) listening++;
+        else trace(line);
+      }
+      if (listening === workers) resolve();
+    });
+    void exited.then((code) => reject(new Error(`the cluster exited at start-up (${code})`)));
+  });
+  return {
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      const code = await exited;
+      if (code !== 0) console.error(`[cluster.bench] the cluster exited with ${code} on SIGTERM`);
+    },
+  };
+}
+
+async function measure(server: Server, n: number, token: string): Promise<Run> {
+  const subscribers = new SseSubscribers();
+  const pool = new Pool(`http://127.0.0.1:${server.port}`, { connections: 1 });
+  const post = async (data: string) => {
+    const response = await pool.request({
+      method: 'POST',
+      path: HUB_BENCH_PATH,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` },
+      body: new URLSearchParams({ topic: TOPIC, data }).toString(),
+    });
+    await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`answered ${response.statusCode} to a publish`);
+  };
+  try {
+    await subscribers.connect(server.port, n, HUB_BENCH_PATH, TOPIC);
+    trace('connected');
+    let { done } = await subscribers.expect(WARMUP_UPDATES, false);
+    for (let i = 0; i < WARMUP_UPDATES; i++) await post('0');
+    await done;
+
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_UPDATES; i++) {
+      ({ done } = await subscribers.expect(1, true));
+      await post(String(nowMicros()));
+      latencies.push(...(await done).latencies!);
+      await new Promise((resolve) => setTimeout(resolve, LATENCY_INTERVAL_MS));
+    }
+    trace('latency measured');
+
+    const updates = Math.max(20, Math.round(DELIVERIES_PER_PHASE / n));
+    const data = JSON.stringify({ '@id': '/books/1', '@type': 'Book', title: 'Bench', author: 'Hub' });
+    ({ done } = await subscribers.expect(updates, false));
+    const start = nowMicros();
+    for (let i = 0; i < updates; i++) await post(data);
+    const oneByOne = (updates * n) / (((await done).lastAt - start) / 1e6);
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), oneByOne };
+  } finally {
+    await pool.close();
+    await subscribers.close();
+    await server.stop();
+  }
+}
+
+export async function run(): Promise<void> {
+  const n = Number(process.env.CLUSTER_BENCH_SUBSCRIBERS ?? 10_000);
+  const rounds = Number(process.env.CLUSTER_BENCH_ROUNDS ?? 3);
+  const cores = Number(process.env.CLUSTER_BENCH_WORKERS ?? availableParallelism());
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+  } catch {
+    console.log(`Skipped: the cluster bench needs Redis (TEST_REDIS_URL or REDIS_URL; tried ${new URL(REDIS_URL).host}).`);
+    redis.disconnect();
+    return;
+  }
+  const prefix = `mercure_cluster_bench_${randomBytes(4).toString('hex')}:`;
+  const token = await new SignJWT({ mercure: { publish: ['*'] } }).setProtectedHeader({ alg: 'HS256' }).sign(Buffer.from(HUB_BENCH_KEY));
+  const variants: [string, () => Promise<Server>][] = [
+    ['raw node:http', () => singleProcess('raw node:http')],
+    ['Nest (Express), memory', () => singleProcess('Nest (Express)')],
+    ['cluster, 1 worker (Redis)', () => clustered(1, prefix)],
+    [`cluster, ${cores} workers (Redis)`, () => clustered(cores, prefix)],
+  ];
+  const runs = new Map<string, Run[]>(variants.map(([name]) => [name, []]));
+  const load: number[] = [];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, start] of variants) {
+        trace(`round ${round + 1}: ${name}`);
+        load.push(loadavg()[0]);
+        runs.get(name)!.push(await measure(await start(), n, token));
+      }
+    }
+  } finally {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  }
+  const base = runs.get('raw node:http')!;
+  const ratio = (name: string, key: keyof Run) => medianAndRange(runs.get(name)!.map((r, i) => r[key] / base[i][key]));
+  const abs = (name: string, key: keyof Run, digits: number) => +median(runs.get(name)!.map((r) => r[key])).toFixed(digits);
+  const range = (name: string, key: keyof Run) => medianAndRange(runs.get(name)!.map((r) => r[key]), 1);
+  console.log(
+    `\nThe hub on every core: ${n} subscribers of one topic, updates POSTed with a publisher JWT, each ${LATENCY_INTERVAL_MS} ms after the previous reached everyone; ` +
+      `${rounds} rounds, fresh processes each; ratios to "raw node:http" of the same round, median (min–max). ` +
+      `${availableParallelism()} cores shared by the server, Redis and the subscribers' process; load average (1 min) during the runs ${medianAndRange(load)}.`,
+  );
+  console.table(
+    variants.map(([name]) => ({
+      server: name,
+      'p50 (ms)': abs(name, 'p50', 1),
+      'p99 (ms)': range(name, 'p99'),
+      'p99 ratio': ratio(name, 'p99'),
+      'one by one (deliveries/s)': abs(name, 'oneByOne', 0),
+      ratio: ratio(name, 'oneByOne'),
+      target: name.startsWith('cluster') ? `p99 < ${TARGET_P99_MS} ms` : '',
+    })),
+  );
+}
+
+if (require.main === module) {
+  run().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
