@@ -10,8 +10,8 @@
  *
  * Updates are POSTed with a publisher JWT over one keep-alive connection (so to one worker, which
  * appends them to Redis; every worker reads them back and writes to its own subscribers).
- * - latency: `LATENCY_UPDATES` updates, each POSTed `LATENCY_INTERVAL_MS` after the previous one
- *   reached every subscriber, carrying its publish time; p50 / p99 over every delivery;
+ * - latency: 20 updates, each POSTed 50 ms after the previous one reached every subscriber,
+ *   carrying its publish time; p50 / p99 over every delivery (`support/hub-load.ts`);
  * - one by one: updates POSTed one after the other, each awaited (with Redis the answer comes once
  *   the update is appended, not delivered); deliveries/s = updates x N / (last delivery - first POST).
  *
@@ -29,14 +29,10 @@ import { SignJWT } from 'jose';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { HUB_BENCH_KEY, HUB_BENCH_PATH, type HubBenchVariant } from './support/hub-bench-server';
-import { nowMicros, SseSubscribers } from './support/sse-subscribers';
+import { BENCH_TOPIC, hubPoster, LATENCY_INTERVAL_MS, latencies as measureLatencies, oneByOne as measureOneByOne, warmUp } from './support/hub-load';
+import { SseSubscribers } from './support/sse-subscribers';
 import { median, medianAndRange, percentile } from './support/stats';
 
-const TOPIC = 'https://example.com/books/1';
-const WARMUP_UPDATES = 10;
-const LATENCY_UPDATES = 20;
-const LATENCY_INTERVAL_MS = 50;
-const DELIVERIES_PER_PHASE = 300_000;
 const TARGET_P99_MS = 50;
 const REDIS_URL = process.env.TEST_REDIS_URL || process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
@@ -120,38 +116,16 @@ async function clustered(workers: number, prefix: string): Promise<Server> {
 async function measure(server: Server, n: number, token: string): Promise<Run> {
   const subscribers = new SseSubscribers();
   const pool = new Pool(`http://127.0.0.1:${server.port}`, { connections: 1 });
-  const post = async (data: string) => {
-    const response = await pool.request({
-      method: 'POST',
-      path: HUB_BENCH_PATH,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` },
-      body: new URLSearchParams({ topic: TOPIC, data }).toString(),
-    });
-    await response.body.text();
-    if (response.statusCode !== 200) throw new Error(`answered ${response.statusCode} to a publish`);
-  };
+  const post = hubPoster(pool, token, 'the server');
+
   try {
-    await subscribers.connect(server.port, n, HUB_BENCH_PATH, TOPIC);
+    await subscribers.connect(server.port, n, HUB_BENCH_PATH, BENCH_TOPIC);
     trace('connected');
-    let { done } = await subscribers.expect(WARMUP_UPDATES, false);
-    for (let i = 0; i < WARMUP_UPDATES; i++) await post('0');
-    await done;
+    await warmUp(subscribers, post);
 
-    const latencies: number[] = [];
-    for (let i = 0; i < LATENCY_UPDATES; i++) {
-      ({ done } = await subscribers.expect(1, true));
-      await post(String(nowMicros()));
-      latencies.push(...(await done).latencies!);
-      await new Promise((resolve) => setTimeout(resolve, LATENCY_INTERVAL_MS));
-    }
+    const latencies = await measureLatencies(subscribers, post);
     trace('latency measured');
-
-    const updates = Math.max(20, Math.round(DELIVERIES_PER_PHASE / n));
-    const data = JSON.stringify({ '@id': '/books/1', '@type': 'Book', title: 'Bench', author: 'Hub' });
-    ({ done } = await subscribers.expect(updates, false));
-    const start = nowMicros();
-    for (let i = 0; i < updates; i++) await post(data);
-    const oneByOne = (updates * n) / (((await done).lastAt - start) / 1e6);
+    const oneByOne = await measureOneByOne(subscribers, post, n);
     return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), oneByOne };
   } finally {
     await pool.close();
