@@ -16,20 +16,24 @@
  *   the update is appended, not delivered); deliveries/s = updates x N / (last delivery - first POST).
  *
  * The subscribers run in one child process, on the same machine: with 2 cores, the server's
- * workers, Redis and the subscribers share them (printed with the load average).
+ * workers, Redis and the subscribers share them (printed with the load average). So the table
+ * also gives the server's CPU time per delivery in the one-by-one phase (from /proc), for all its
+ * processes and for the busiest one: with a core free for each worker, the busiest process is what
+ * bounds the rate (about 1e6 / that many deliveries/s), whatever else the machine runs.
  *
  * Env: CLUSTER_BENCH_SUBSCRIBERS (10000), CLUSTER_BENCH_ROUNDS (3), CLUSTER_BENCH_WORKERS
  * (os.availableParallelism()), TEST_REDIS_URL or REDIS_URL (redis://127.0.0.1:6379).
  */
 import { ChildProcess, fork, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
+import { readFileSync } from 'fs';
 import { createServer } from 'net';
 import { availableParallelism, loadavg } from 'os';
 import { SignJWT } from 'jose';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { HUB_BENCH_KEY, HUB_BENCH_PATH, type HubBenchVariant } from './support/hub-bench-server';
-import { BENCH_TOPIC, hubPoster, LATENCY_INTERVAL_MS, latencies as measureLatencies, oneByOne as measureOneByOne, warmUp } from './support/hub-load';
+import { BENCH_TOPIC, hubPoster, LATENCY_INTERVAL_MS, latencies as measureLatencies, oneByOne as measureOneByOne, phaseUpdates, warmUp } from './support/hub-load';
 import { SseSubscribers } from './support/sse-subscribers';
 import { median, medianAndRange, percentile } from './support/stats';
 
@@ -40,11 +44,29 @@ interface Run {
   p50: number;
   p99: number;
   oneByOne: number;
+  /** Server CPU time per delivery in the one-by-one phase (µs): all its processes, and the busiest one. */
+  cpuTotal: number;
+  cpuBusiest: number;
 }
 
 interface Server {
   port: number;
+  /** The server's processes (a cluster's primary and workers). */
+  pids: number[];
   stop(): Promise<void>;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU time a process has used (user + system), in µs, from /proc (NaN where there is none). */
+function cpuMicros(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1e6;
+  } catch {
+    return NaN;
+  }
 }
 
 const trace = (step: string) => process.env.CLUSTER_BENCH_VERBOSE && console.error(`[cluster.bench] ${step}`);
@@ -61,6 +83,7 @@ async function singleProcess(variant: HubBenchVariant): Promise<Server> {
   });
   return {
     port,
+    pids: [child.pid!],
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.send('stop');
@@ -88,6 +111,7 @@ async function clustered(workers: number, prefix: string): Promise<Server> {
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const pids = [child.pid!];
   await new Promise<void>((resolve, reject) => {
     let listening = 0;
     let buffered = '';
@@ -96,7 +120,7 @@ async function clustered(workers: number, prefix: string): Promise<Server> {
       const lines = buffered.split('\n');
       buffered = lines.pop()!;
       for (const line of lines) {
-        if (line.startsWith('listening ')) listening++;
+        if (line.startsWith('listening ')) listening = pids.push(Number(line.slice(10))) - 1;
         else trace(line);
       }
       if (listening === workers) resolve();
@@ -105,6 +129,7 @@ async function clustered(workers: number, prefix: string): Promise<Server> {
   });
   return {
     port,
+    pids,
     stop: async () => {
       child.kill('SIGTERM');
       const code = await exited;
@@ -125,8 +150,17 @@ async function measure(server: Server, n: number, token: string): Promise<Run> {
 
     const latencies = await measureLatencies(subscribers, post);
     trace('latency measured');
+    const before = server.pids.map(cpuMicros);
     const oneByOne = await measureOneByOne(subscribers, post, n);
-    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), oneByOne };
+    const used = server.pids.map((pid, i) => cpuMicros(pid) - before[i]);
+    const deliveries = phaseUpdates(n) * n;
+    return {
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      oneByOne,
+      cpuTotal: used.reduce((a, b) => a + b, 0) / deliveries,
+      cpuBusiest: Math.max(...used) / deliveries,
+    };
   } finally {
     await pool.close();
     await subscribers.close();
@@ -186,6 +220,8 @@ export async function run(): Promise<void> {
       'p99 ratio': ratio(name, 'p99'),
       'one by one (deliveries/s)': abs(name, 'oneByOne', 0),
       ratio: ratio(name, 'oneByOne'),
+      'server CPU µs / delivery': abs(name, 'cpuTotal', 2),
+      'busiest process': abs(name, 'cpuBusiest', 2),
       target: name.startsWith('cluster') ? `p99 < ${TARGET_P99_MS} ms` : '',
     })),
   );
