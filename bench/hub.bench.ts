@@ -15,7 +15,8 @@
  * - burst: the same count with `BURST_CONCURRENCY` POSTs in flight;
  * - latency: `LATENCY_UPDATES` updates, each POSTed `LATENCY_INTERVAL_MS` after the previous one
  *   reached every subscriber (never a backlog), carrying its publish time; p50 / p99 over every
- *   (update, subscriber) delivery;
+ *   (update, subscriber) delivery (the phases are in `support/hub-load.ts`, shared with
+ *   `cluster.bench.ts`);
  * - memory: RSS / heap of the server process after GC, before and after N idle subscribers, / N.
  *
  * Env: HUB_BENCH_SIZES (default 1000,10000), HUB_BENCH_ROUNDS (3), HUB_BENCH_VARIANTS (names,
@@ -26,13 +27,9 @@ import { SignJWT } from 'jose';
 import { Pool } from 'undici';
 import { HUB_BENCH_KEY, HUB_BENCH_PATH, HUB_BENCH_VARIANTS, type HubBenchVariant } from './support/hub-bench-server';
 import { nowMicros, SseSubscribers } from './support/sse-subscribers';
+import { BENCH_TOPIC, BENCH_UPDATE, hubPoster, latencies as measureLatencies, oneByOne as measureOneByOne, phaseUpdates, warmUp } from './support/hub-load';
 import { median, medianAndRange, percentile } from './support/stats';
 
-const TOPIC = 'https://example.com/books/1';
-const WARMUP_UPDATES = 10;
-const LATENCY_UPDATES = 20;
-const LATENCY_INTERVAL_MS = 50;
-const DELIVERIES_PER_PHASE = 300_000; // updates per phase = this / N (at least 20)
 const BURST_CONCURRENCY = 16;
 const BASELINE: HubBenchVariant = 'raw node:http';
 const GOALS: Partial<Record<HubBenchVariant, string>> = {
@@ -85,46 +82,26 @@ async function measure(variant: HubBenchVariant, n: number, token: string): Prom
   const server = await startServer(variant);
   const subscribers = new SseSubscribers();
   const pool = new Pool(`http://127.0.0.1:${server.port}`, { connections: BURST_CONCURRENCY });
-  const post = async (data: string) => {
-    const response = await pool.request({
-      method: 'POST',
-      path: HUB_BENCH_PATH,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` },
-      body: new URLSearchParams({ topic: TOPIC, data }).toString(),
-    });
-    await response.body.text();
-    if (response.statusCode !== 200) throw new Error(`${variant} answered ${response.statusCode} to a publish`);
-  };
+  const post = hubPoster(pool, token, variant);
   try {
     const before = await server.memory();
-    await subscribers.connect(server.port, n, HUB_BENCH_PATH, TOPIC);
+    await subscribers.connect(server.port, n, HUB_BENCH_PATH, BENCH_TOPIC);
     const after = await server.memory();
     trace('connected');
 
-    let { done } = await subscribers.expect(WARMUP_UPDATES, false);
-    for (let i = 0; i < WARMUP_UPDATES; i++) await post('0');
-    await done;
+    await warmUp(subscribers, post);
 
     // Each update once the previous one reached every subscriber, and LATENCY_INTERVAL_MS later.
-    const latencies: number[] = [];
-    for (let i = 0; i < LATENCY_UPDATES; i++) {
-      ({ done } = await subscribers.expect(1, true));
-      await post(String(nowMicros()));
-      latencies.push(...(await done).latencies!);
-      await new Promise((resolve) => setTimeout(resolve, LATENCY_INTERVAL_MS));
-    }
+    const latencies = await measureLatencies(subscribers, post);
     trace('latency measured');
 
-    const updates = Math.max(20, Math.round(DELIVERIES_PER_PHASE / n));
-    const data = JSON.stringify({ '@id': '/books/1', '@type': 'Book', title: 'Bench', author: 'Hub' });
-    ({ done } = await subscribers.expect(updates, false));
-    let start = nowMicros();
-    for (let i = 0; i < updates; i++) await post(data);
-    const oneByOne = (updates * n) / (((await done).lastAt - start) / 1e6);
+    const oneByOne = await measureOneByOne(subscribers, post, n);
     trace('one by one measured');
 
-    ({ done } = await subscribers.expect(updates, false));
-    start = nowMicros();
+    const updates = phaseUpdates(n);
+    const data = BENCH_UPDATE;
+    const { done } = await subscribers.expect(updates, false);
+    const start = nowMicros();
     let sent = 0;
     await Promise.all(
       Array.from({ length: BURST_CONCURRENCY }, async () => {

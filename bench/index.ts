@@ -8,6 +8,7 @@ const benches: [string, () => Promise<{ run(): Promise<void> }>][] = [
   ['em.flush() with and without the Mercure listener', () => import('./flush.bench')],
   ['publish throughput to a local HTTP hub', () => import('./publish.bench')],
   ['embedded hub fan-out', () => import('./hub.bench')],
+  ['embedded hub on every core (node:cluster, Redis transport)', () => import('./cluster.bench')],
   ['embedded hub: publish cost with URI templates subscribed', () => import('./templates.bench')],
   ['embedded hub: publish cost with 1.0 URL patterns subscribed', () => import('./url-patterns.bench')],
   ['transactional outbox: flush cost, relay throughput, commit-to-hub latency', () => import('./outbox.bench')],

@@ -72,6 +72,10 @@ export type { HubUpdate } from './hub/hub-update';
 export { MemoryHubTransport } from './hub/memory-transport';
 export { RedisHubTransport } from './hub/redis-transport';
 
+// Running on every core (node:cluster; the embedded hub on the Redis transport)
+export { runClustered } from './cluster/run-clustered';
+export type { RunClusteredOptions } from './cluster/run-clustered';
+
 // Subscriber authorization (tokens and cookie)
 export { MercureAuthorizationModule } from './authorization/mercure-authorization.module';
 export { MercureAuthorization } from './authorization/mercure-authorization';

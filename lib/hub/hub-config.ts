@@ -47,7 +47,7 @@ const OPTION_KEYS = new Set([
 const PROTOCOLS = ['0.x', '1.0', 'both'];
 const JWT_KEYS = new Set(['key', 'algorithm', 'allowInsecureKeySizes']);
 const CORS_KEYS = new Set(['origins']);
-export const REDIS_TRANSPORT_KEYS = new Set(['type', 'url', 'client', 'prefix', 'connectTimeout']);
+export const REDIS_TRANSPORT_KEYS = new Set(['type', 'url', 'client', 'prefix', 'connectTimeout', 'idTtl']);
 
 /** Refuses keys the hub does not know (a typo would otherwise be ignored silently). */
 export function rejectUnknownKeys(value: object, allowed: ReadonlySet<string>, where: string): void {

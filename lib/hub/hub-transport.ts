@@ -38,8 +38,11 @@ export interface SubscriptionInfo {
 export interface HubTransport {
   /** Starts delivering updates to `listener`; resolves when ready. Called once. */
   start(listener: HubTransportListener): Promise<void>;
-  /** Stores the update in the history and delivers it (to this instance and every other). */
-  dispatch(update: HubUpdate): Promise<void>;
+  /**
+   * Stores the update in the history and delivers it (to this instance and every other). May
+   * resolve `false` when the transport knows the id already (a repeated publish): nothing delivered.
+   */
+  dispatch(update: HubUpdate): Promise<void | false>;
   /** Position of the last update delivered to the listener. */
   cursor(): string;
   /** Id of the last update delivered to the listener, or `earliest` when there is none yet. */

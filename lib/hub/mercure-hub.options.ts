@@ -46,6 +46,12 @@ export interface MercureHubRedisTransportOptions {
   prefix?: string;
   /** Milliseconds the hub waits for Redis at start-up before failing (default 5000). */
   connectTimeout?: number;
+  /**
+   * Seconds an update id stays known to every instance (default 600): a publish repeating it on
+   * any instance, a retry of the outbox relay for one, is answered with the id and not delivered
+   * again. 0: each instance only knows the ids it saw recently.
+   */
+  idTtl?: number;
 }
 
 export interface MercureHubModuleOptions {

@@ -47,7 +47,9 @@ export class PublishHandler {
     // Remembered before dispatching, so a concurrent retry is not delivered twice either.
     this.seen.set(update.id, true);
     try {
-      await this.transport.dispatch(update);
+      if ((await this.transport.dispatch(update)) === false) {
+        this.logger.debug?.(`Update ${loggable(update.id)} was already published through another instance: not delivered again`);
+      }
     } catch (error) {
       this.seen.delete(update.id);
       throw error;

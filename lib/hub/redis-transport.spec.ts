@@ -14,6 +14,14 @@ describe('compareEntryIds', () => {
   });
 });
 
+describe('RedisHubTransport options', () => {
+  it('refuses an idTtl that is not a whole number of seconds', () => {
+    for (const idTtl of [-1, 1.5, NaN]) {
+      expect(() => new RedisHubTransport({ url: 'redis://127.0.0.1:6379', idTtl })).toThrow('transport.idTtl must be a non-negative integer');
+    }
+  });
+});
+
 describeWithRedis('RedisHubTransport', () => {
   const prefix = `mercure_unit_${randomBytes(4).toString('hex')}:`;
   const update = (id: string, extra: Partial<HubUpdate> = {}): HubUpdate => ({ id, topics: ['/t', '/u'], data: `d ${id}\nline`, private: false, ...extra });
@@ -78,6 +86,27 @@ describeWithRedis('RedisHubTransport', () => {
       expect(await t.history('urn:h1', t.cursor())).toEqual({ updates: [], precedingId: EARLIEST });
     } finally {
       await t.close();
+    }
+  });
+
+  it('appends a repeated id once while it is known (idTtl), and again with idTtl 0', async () => {
+    const a = new RedisHubTransport({ url: REDIS_URL, prefix });
+    const b = new RedisHubTransport({ url: REDIS_URL, prefix });
+    const plain = new RedisHubTransport({ url: REDIS_URL, prefix: `${prefix}plain:`, idTtl: 0 });
+    await Promise.all([a, b, plain].map((t) => t.start(() => undefined)));
+    try {
+      expect(await a.dispatch(update('urn:once'))).toBeUndefined();
+      expect(await b.dispatch(update('urn:once'))).toBe(false);
+      const ttl = await redis.ttl(`${prefix}id:urn:once`);
+      expect(ttl).toBeGreaterThan(590);
+      expect(ttl).toBeLessThanOrEqual(600);
+      const stored = await redis.xrange(`${prefix}updates`, '-', '+');
+      expect(stored.filter(([, fields]) => fields[1] === 'urn:once')).toHaveLength(1);
+      await plain.dispatch(update('urn:twice'));
+      await plain.dispatch(update('urn:twice'));
+      expect(await redis.xlen(`${prefix}plain:updates`)).toBe(2);
+    } finally {
+      await Promise.all([a, b, plain].map((t) => t.close()));
     }
   });
 });

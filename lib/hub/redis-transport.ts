@@ -18,6 +18,11 @@ export interface RedisHubTransportOptions {
   blockTimeout?: number;
   /** How long `start` waits for Redis before failing, in ms (default 5000). */
   connectTimeout?: number;
+  /**
+   * Seconds an update id stays known to every instance, so that a publish repeating it on any
+   * instance (a retry) is not delivered again (default 600; 0: only each instance's recent ids).
+   */
+  idTtl?: number;
   logger?: MercureHubLogger;
 }
 
@@ -25,6 +30,17 @@ export interface RedisHubTransportOptions {
 const MIN_STREAM_LENGTH = 1000;
 const SCAN_PAGE = 500;
 const REGISTRY_TTL_SECONDS = 60;
+const DEFAULT_ID_TTL_SECONDS = 600;
+
+/**
+ * Appends an update unless its id is already known, in one atomic step: `SET NX EX` on the id's
+ * key, then `XADD`. KEYS: stream, id key; ARGV: TTL (s), MAXLEN, then the entry's fields.
+ * Returns the entry id, or false for a repeated id.
+ */
+const APPEND_ONCE = `
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) == false then return false end
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+`;
 
 /**
  * Redis transport: several app instances sharing a Redis (and a prefix) form one hub.
@@ -57,6 +73,7 @@ export class RedisHubTransport implements HubTransport {
   private registrySize = 0;
   private catchUpWaiters: { target: string; resolve: () => void }[] = [];
   private readonly connectTimeout: number;
+  private readonly idTtl: number;
   private started = false;
 
   constructor(options: RedisHubTransportOptions) {
@@ -76,6 +93,10 @@ export class RedisHubTransport implements HubTransport {
     this.connectTimeout = options.connectTimeout ?? 5000;
     if (!Number.isInteger(this.connectTimeout) || this.connectTimeout <= 0) {
       throw new MercureHubConfigError('transport.connectTimeout must be a positive integer (milliseconds)');
+    }
+    this.idTtl = options.idTtl ?? DEFAULT_ID_TTL_SECONDS;
+    if (!Number.isInteger(this.idTtl) || this.idTtl < 0) {
+      throw new MercureHubConfigError('transport.idTtl must be a non-negative integer (seconds)');
     }
     this.logger = options.logger;
     this.ownsClient = !options.client;
@@ -135,10 +156,17 @@ export class RedisHubTransport implements HubTransport {
     }
   }
 
-  async dispatch(update: HubUpdate): Promise<void> {
+  /** Resolves `false` when the id was published (on any instance) within `idTtl`: not appended again. */
+  async dispatch(update: HubUpdate): Promise<void | false> {
     if (this.closed || !this.commands) throw new Error('The hub transport is closed');
     const maxLength = Math.max(this.historySize, MIN_STREAM_LENGTH);
-    await this.commands.xadd(this.streamKey, 'MAXLEN', '~', maxLength, '*', ...encode(update));
+    if (this.idTtl === 0) {
+      await this.commands.xadd(this.streamKey, 'MAXLEN', '~', maxLength, '*', ...encode(update));
+      return;
+    }
+    const idKey = `${this.prefix}id:${update.id}`;
+    const appended = await this.commands.eval(APPEND_ONCE, 2, this.streamKey, idKey, this.idTtl, maxLength, ...encode(update));
+    if (appended === null) return false;
   }
 
   cursor(): string {

@@ -1,3 +1,4 @@
+import cluster from 'cluster';
 import { REDIS_TRANSPORT_KEYS, rejectUnknownKeys } from './hub-config';
 import type { MercureHubLogger } from './hub-logger';
 import type { HubTransport } from './hub-transport';
@@ -10,7 +11,16 @@ export function createTransport(
   historySize: number,
   logger: MercureHubLogger,
 ): HubTransport {
-  if (option === undefined || option === 'memory') return new MemoryHubTransport(historySize);
+  if (option === undefined || option === 'memory') {
+    // Workers share the port: a subscriber on another worker would never get this worker's updates.
+    if (cluster.isWorker) {
+      throw new MercureHubConfigError(
+        "transport: this process is a cluster worker, and the memory transport keeps updates to this worker's subscribers; " +
+          "use transport: { type: 'redis', url } so that every worker forms one hub",
+      );
+    }
+    return new MemoryHubTransport(historySize);
+  }
   if (typeof option === 'object' && option !== null && (option as { type?: unknown }).type === 'redis') {
     rejectUnknownKeys(option, REDIS_TRANSPORT_KEYS, 'transport.');
     // Loaded on demand: ioredis is an optional peer dependency.

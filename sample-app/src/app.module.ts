@@ -69,6 +69,9 @@ export class AppModule {
                 protocol: config.mercureHubProtocol,
                 issuer: config.mercureHubIssuer,
                 audience: config.mercureHubAudience,
+                ...(config.mercureHubRedisUrl && {
+                  transport: { type: 'redis', url: config.mercureHubRedisUrl, prefix: config.mercureHubRedisPrefix },
+                }),
               }),
             ]
           : []),

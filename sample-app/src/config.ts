@@ -1,3 +1,5 @@
+import { availableParallelism } from 'os';
+
 /** The sample app's settings, read from the environment (see the README for the contract). */
 export interface SampleAppConfig {
   port: number;
@@ -20,6 +22,12 @@ export interface SampleAppConfig {
   mercureDelivery: 'outbox' | 'memory';
   /** Seconds a subscriber token (the `mercureAuthorization` cookie) lasts; pages renew it before. */
   subscriberTokenLifetime: number;
+  /** The embedded hub's Redis transport (instances sharing it form one hub); unset: memory. */
+  mercureHubRedisUrl?: string;
+  /** Prefix of the hub's Redis keys (default `mercure:`). */
+  mercureHubRedisPrefix?: string;
+  /** Processes serving the port (`node:cluster`); 1 (default): this process alone. */
+  workers: number;
 }
 
 export const DEV_JWT_SECRET = '!ChangeThisMercureHubJWTSecretKey!';
@@ -66,7 +74,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleAppConfi
     mercureJwtToken: value(env, 'MERCURE_JWT_TOKEN'),
     mercureDelivery: delivery,
     subscriberTokenLifetime: positiveInteger(env, 'SUBSCRIBER_TOKEN_LIFETIME', 3600),
+    ...clusterConfig(env, { databaseUrl, embeddedHub: !publishUrl }),
   };
+}
+
+/**
+ * `CLUSTER_WORKERS` (a count, or `max` for every core) and what running on several workers needs:
+ * one database they all share (PostgreSQL; a SQLite file is not meant for several writing
+ * processes, and `:memory:` would be one database per worker), and, for the embedded hub, the Redis
+ * transport (a subscriber's connection may land on any worker).
+ */
+function clusterConfig(env: NodeJS.ProcessEnv, app: { databaseUrl?: string; embeddedHub: boolean }) {
+  const redisUrl = value(env, 'MERCURE_HUB_REDIS_URL');
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new Error('MERCURE_HUB_REDIS_URL must be a redis:// or rediss:// URL');
+  const raw = value(env, 'CLUSTER_WORKERS') ?? '1';
+  if (raw !== 'max' && !/^[1-9]\d{0,3}$/.test(raw)) throw new Error(`CLUSTER_WORKERS must be a positive integer or "max", got "${raw}"`);
+  const workers = raw === 'max' ? availableParallelism() : Number(raw);
+  if (workers > 1 && !app.databaseUrl) {
+    throw new Error('CLUSTER_WORKERS > 1 needs DATABASE_URL (PostgreSQL): the workers must share one database');
+  }
+  if (workers > 1 && app.embeddedHub && !redisUrl) {
+    throw new Error('CLUSTER_WORKERS > 1 needs MERCURE_HUB_REDIS_URL: the embedded hub of every worker must share updates through Redis');
+  }
+  return { mercureHubRedisUrl: redisUrl, mercureHubRedisPrefix: value(env, 'MERCURE_HUB_REDIS_PREFIX'), workers };
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

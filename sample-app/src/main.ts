@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { runClustered } from 'nestjs-mercure';
 import { AppModule } from './app.module';
-import { loadConfig } from './config';
+import { loadConfig, SampleAppConfig } from './config';
 import { configureApp } from './setup';
 
-async function bootstrap(): Promise<void> {
-  const config = loadConfig();
+async function bootstrap(config: SampleAppConfig): Promise<void> {
   const app = await NestFactory.create(AppModule.forRoot(config), { bodyParser: false });
   configureApp(app);
   await app.listen(config.port);
@@ -16,8 +16,25 @@ async function bootstrap(): Promise<void> {
   Logger.log(`Sample app on ${config.publicUrl}, Mercure hub ${hub}`, 'SampleApp');
 }
 
-bootstrap().catch((error) => {
+function fail(error: unknown): never {
   // Start-up errors (bad configuration) must stop the process with a readable message.
   Logger.error(error instanceof Error ? error.message : String(error), undefined, 'SampleApp');
   process.exit(1);
-});
+}
+
+function main(): void {
+  let config: SampleAppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    fail(error);
+  }
+  if (config.workers > 1) {
+    // CLUSTER_WORKERS: this process forks the workers, which share the port (see the README).
+    runClustered(() => bootstrap(config).catch(fail), { workers: config.workers });
+  } else {
+    bootstrap(config).catch(fail);
+  }
+}
+
+main();

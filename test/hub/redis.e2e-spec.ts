@@ -139,6 +139,24 @@ describeWithRedis('Redis transport: two app instances form one hub', () => {
     watcher.close();
   });
 
+  it('delivers a repeated id once, whichever instance the repeat reaches, one started since included', async () => {
+    const sse = await subscribe(subscribeUrl(a.hubUrl, ['urn:repeat']));
+    const first = await publishOk(a.hubUrl, { topic: 'urn:repeat', data: 'first', id: 'urn:repeat:1' });
+    expect(await publishOk(b.hubUrl, { topic: 'urn:repeat', data: 'retry', id: 'urn:repeat:1' })).toBe(first);
+    // A fresh instance has seen nothing: only Redis knows the id.
+    const c = await start();
+    expect(c.hub.stats().rememberedIds).toBe(0);
+    expect(await publishOk(c.hubUrl, { topic: 'urn:repeat', data: 'retry', id: 'urn:repeat:1' })).toBe(first);
+    await c.close();
+    const last = await publishOk(b.hubUrl, { topic: 'urn:repeat', data: 'last' });
+    // In order, so a repeat delivered would come before the last one.
+    expect((await sse.events(2)).map((e) => [e.id, e.data])).toEqual([
+      [first, 'first'],
+      [last, 'last'],
+    ]);
+    sse.close();
+  });
+
   it('a third instance started later replays the history and closes its connections on app.close()', async () => {
     const id = await publishOk(a.hubUrl, { topic: 'urn:late', data: 'before C' });
     const c = await start();

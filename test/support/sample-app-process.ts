@@ -22,10 +22,23 @@ export interface SampleAppProcess {
  * minimal environment (PORT given), `nestjs-mercure` resolved to `lib/`, and resolves once the
  * port accepts connections.
  */
-export async function spawnSampleApp(port: number, env: Record<string, string>, startTimeoutMs = 90_000): Promise<SampleAppProcess> {
+export async function spawnSampleApp(
+  port: number,
+  env: Record<string, string>,
+  startTimeoutMs = 90_000,
+  /** Modules loaded before the app (`-r`), e.g. test instrumentation. */
+  preload: string[] = [],
+): Promise<SampleAppProcess> {
   const child = spawn(
     process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', join(__dirname, 'resolve-nestjs-mercure.js'), join(ROOT, 'sample-app/src/main.ts')],
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      join(__dirname, 'resolve-nestjs-mercure.js'),
+      ...preload.flatMap((module) => ['-r', module]),
+      join(ROOT, 'sample-app/src/main.ts'),
+    ],
     {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), PORT: String(port), ...env },
