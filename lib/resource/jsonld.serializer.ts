@@ -5,6 +5,8 @@ import { serializedPrimaryKeyName } from '../orm/mikro-orm-compat';
 import { byPrimaryKey, initializeCollections, loadCollectionsWith, type CollectionLoader } from './collection-loader';
 import { IriConverter } from './iri-converter';
 import { isoString } from './iso-date';
+import { ValueKind, type ClassPlan, type PropertyPlan } from './property-plan';
+import { compilePropertyWriter } from './property-writer';
 import { ResourceMetadataRegistry } from './resource-metadata.registry';
 import type { ResourceMetadata } from './resource-metadata';
 
@@ -26,38 +28,6 @@ export interface JsonLdSerializeOptions {
 }
 
 type Collected = { isInitialized(): boolean; getItems(check?: boolean): object[] };
-
-enum ValueKind {
-  Scalar,
-  Primary,
-  ToOne,
-  ToMany,
-  Embedded,
-}
-
-/**
- * How one visible property is written; computed once per entity class and groups. It copies what
- * it needs from MikroORM's (large) property objects, so that the loop reads small uniform objects.
- */
-interface PropertyPlan {
-  readonly name: string;
-  readonly key: string;
-  readonly kind: ValueKind;
-  /** An unset (`undefined`) value is stored, hence loaded, as `null`. */
-  readonly nullWhenUnset: boolean;
-  readonly getterName?: string;
-  readonly serializer?: (value: any) => unknown;
-  readonly customType?: EntityProperty['customType'];
-  /** May hold a `ScalarReference` (a lazy scalar declared with `ref: true`). */
-  readonly scalarReference: boolean;
-  readonly prop: EntityProperty;
-}
-
-/** The plans of one entity class and groups: every visible property, and the to-many ones among them. */
-interface ClassPlan {
-  readonly properties: readonly PropertyPlan[];
-  readonly toMany: readonly PropertyPlan[];
-}
 
 /**
  * Turns an `@ApiResource` entity into its JSON-LD document. Controllers return it and the Mercure
@@ -149,24 +119,12 @@ export class JsonLdSerializer {
     target: Record<string, unknown>,
     loaded?: Map<string, readonly object[]>,
   ): void {
-    for (const property of plan.properties) {
-      let raw = property.getterName
-        ? callGetter(source, property.getterName)
-        : loaded !== undefined && property.kind === ValueKind.ToMany
-          ? (loaded.get(property.name) ?? source[property.name])
-          : source[property.name];
-      if (raw === undefined) {
-        if (!property.nullWhenUnset) {
-          continue; // not loaded (lazy), computed on load (formula), or not stored at all
-        }
-        raw = null; // never set on a new entity: the row holds NULL, and a fresh load says `null`
-      }
-      const value = property.serializer ? detached(property.serializer(raw)) : this.convert(property, raw, groups);
-      if (value !== undefined) {
-        target[property.key] = value;
-      }
-    }
+    plan.write(source, target, groups, loaded);
   }
+
+  /** A property's JSON value (undefined: left out) by the general rules; the compiled writers inline the plain cases. */
+  private readonly valueOf = (plan: PropertyPlan, raw: unknown, groups: readonly string[] | undefined): unknown =>
+    plan.serializer ? detached(plan.serializer(raw)) : this.convert(plan, raw, groups);
 
   private convert(plan: PropertyPlan, raw: unknown, groups: readonly string[] | undefined): unknown {
     switch (plan.kind) {
@@ -255,7 +213,11 @@ export class JsonLdSerializer {
 
   private buildPlan(meta: EntityMetadata, groups: readonly string[] | undefined): ClassPlan {
     const properties = this.buildPropertyPlans(meta, groups);
-    return { properties, toMany: properties.filter((plan) => plan.kind === ValueKind.ToMany) };
+    return {
+      properties,
+      toMany: properties.filter((plan) => plan.kind === ValueKind.ToMany),
+      write: compilePropertyWriter(properties, this.valueOf),
+    };
   }
 
   private buildPropertyPlans(meta: EntityMetadata, groups: readonly string[] | undefined): PropertyPlan[] {
@@ -328,9 +290,4 @@ function detached(value: unknown): unknown {
 
 function isUninitialized(value: unknown): boolean {
   return value !== null && typeof value === 'object' && typeof (value as Collected).isInitialized === 'function' && !(value as Collected).isInitialized();
-}
-
-function callGetter(source: Record<string, unknown>, name: string): unknown {
-  const getter = source[name];
-  return typeof getter === 'function' ? getter.call(source) : undefined;
 }
