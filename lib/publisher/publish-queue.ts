@@ -156,7 +156,7 @@ export class PublishQueue {
     }
     this.pendingCount++;
     if (entry.blockers === 0) {
-      void this.deliver(entry);
+      this.deliver(entry);
     }
   }
 
@@ -216,11 +216,51 @@ export class PublishQueue {
     await this.transport.close?.();
   }
 
-  /** Attempts until delivered or given up, tells the entry's owner, then lets the entries behind it go. Never rejects. */
-  private async deliver(entry: Entry): Promise<void> {
-    const update = entry.update;
+  /**
+   * Sends an entry whose turn has come. The first attempt, when a slot is free, is a plain
+   * promise callback rather than an async function (the common case costs one promise less per
+   * update); waiting for a slot, and any retry, go through `attempts()`.
+   */
+  private deliver(entry: Entry): void {
+    if (this.closed || !this.slots.tryAcquire()) {
+      void this.attempts(entry, 1);
+      return;
+    }
+    let sending: Promise<string>;
     try {
-      for (let attempt = 1; ; attempt++) {
+      sending = this.transport.send(entry.update);
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    sending.then(
+      (id) => {
+        this.slots.release();
+        try {
+          this.succeeded(entry, id);
+        } finally {
+          this.settle(entry);
+        }
+      },
+      (error: unknown) => {
+        this.slots.release();
+        void this.attempts(entry, 1, { error });
+      },
+    );
+  }
+
+  /**
+   * Attempts from `attempt` on until delivered or given up (`failure`: that attempt already failed
+   * with it), tells the entry's owner, then lets the entries behind it go. Never rejects.
+   */
+  private async attempts(entry: Entry, attempt: number, failure?: { error: unknown }): Promise<void> {
+    try {
+      if (failure) {
+        if (!(await this.retryAfterFailure(entry, failure.error, attempt))) {
+          return;
+        }
+        attempt++;
+      }
+      for (; ; attempt++) {
         const slot = this.slots.acquire();
         if (slot) {
           await slot;
@@ -234,7 +274,7 @@ export class PublishQueue {
         let id: string | undefined;
         let sent = false;
         try {
-          id = await this.transport.send(update);
+          id = await this.transport.send(entry.update);
           sent = true;
         } catch (caught) {
           error = caught;
@@ -242,25 +282,10 @@ export class PublishQueue {
           this.slots.release();
         }
         if (sent) {
-          this.deliveredCount++;
-          this.incidents.succeeded();
-          entry.delivered(id!);
+          this.succeeded(entry, id!);
           return;
         }
-        const retryable = error instanceof HubDeliveryError && error.retryable;
-        const wait = retryable ? this.backoff(attempt, (error as HubDeliveryError).retryAfter) : 0;
-        if (!retryable || attempt > this.retries || Date.now() + wait - entry.queuedAt > this.retryWindow) {
-          this.givenUpCount++;
-          this.incidents.gaveUp(this.describeFailure(update, error, attempt), (error as Error)?.message ?? String(error));
-          entry.failed(error);
-          return;
-        }
-        this.incidents.failed((error as Error).message);
-        if (!this.closed) {
-          await this.sleep(wait);
-        }
-        if (this.closed) {
-          entry.failed(this.abandon(error));
+        if (!(await this.retryAfterFailure(entry, error, attempt))) {
           return;
         }
       }
@@ -270,6 +295,40 @@ export class PublishQueue {
     } finally {
       this.settle(entry);
     }
+  }
+
+  private succeeded(entry: Entry, id: string): void {
+    this.deliveredCount++;
+    try {
+      this.incidents.succeeded();
+    } catch {
+      // A logger that threw: the update was delivered all the same.
+    }
+    entry.delivered(id);
+  }
+
+  /**
+   * After attempt `attempt` failed with `error`: gives the update up (telling its owner) and
+   * resolves false, or waits the backoff and resolves true when it is worth another attempt.
+   */
+  private async retryAfterFailure(entry: Entry, error: unknown, attempt: number): Promise<boolean> {
+    const retryable = error instanceof HubDeliveryError && error.retryable;
+    const wait = retryable ? this.backoff(attempt, (error as HubDeliveryError).retryAfter) : 0;
+    if (!retryable || attempt > this.retries || Date.now() + wait - entry.queuedAt > this.retryWindow) {
+      this.givenUpCount++;
+      this.incidents.gaveUp(this.describeFailure(entry.update, error, attempt), (error as Error)?.message ?? String(error));
+      entry.failed(error);
+      return false;
+    }
+    this.incidents.failed((error as Error).message);
+    if (!this.closed) {
+      await this.sleep(wait);
+    }
+    if (this.closed) {
+      entry.failed(this.abandon(error));
+      return false;
+    }
+    return true;
   }
 
   /** The entry was delivered or given up: the topics it held are free, the entries waiting on it may go. */
@@ -285,7 +344,7 @@ export class PublishQueue {
       entry.dependents = undefined;
       for (const dependent of dependents) {
         if (--dependent.blockers === 0) {
-          void this.deliver(dependent);
+          this.deliver(dependent);
         }
       }
     }
