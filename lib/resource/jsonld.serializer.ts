@@ -107,9 +107,7 @@ export class JsonLdSerializer {
     groups: readonly string[] | undefined,
     loaded: Map<string, readonly object[]> | undefined,
   ): JsonLdDocument {
-    const document: JsonLdDocument = { '@id': iri, '@type': resource.shortName };
-    this.writeProperties(entity as Record<string, unknown>, plan, groups, document, loaded);
-    return document;
+    return plan.document(iri, resource.shortName, entity as Record<string, unknown>, groups, loaded);
   }
 
   private writeProperties(
@@ -213,11 +211,8 @@ export class JsonLdSerializer {
 
   private buildPlan(meta: EntityMetadata, groups: readonly string[] | undefined): ClassPlan {
     const properties = this.buildPropertyPlans(meta, groups);
-    return {
-      properties,
-      toMany: properties.filter((plan) => plan.kind === ValueKind.ToMany),
-      write: compilePropertyWriter(properties, this.valueOf),
-    };
+    const { write, document } = compilePropertyWriter(properties, this.valueOf);
+    return { properties, toMany: properties.filter((plan) => plan.kind === ValueKind.ToMany), write, document };
   }
 
   private buildPropertyPlans(meta: EntityMetadata, groups: readonly string[] | undefined): PropertyPlan[] {

@@ -37,9 +37,19 @@ export type PropertyWriter = (
   loaded: Map<string, readonly object[]> | undefined,
 ) => void;
 
-/** The plans of one entity class and groups: every visible property, the to-many ones among them, and the writer. */
+/** A JSON-LD document: `@id` and `@type`, then the visible properties of `source` in plan order. */
+export type DocumentWriter = (
+  id: string,
+  type: string,
+  source: Record<string, unknown>,
+  groups: readonly string[] | undefined,
+  loaded: Map<string, readonly object[]> | undefined,
+) => { '@id': string; '@type': string; [property: string]: unknown };
+
+/** The plans of one entity class and groups: every visible property, the to-many ones among them, and the writers. */
 export interface ClassPlan {
   readonly properties: readonly PropertyPlan[];
   readonly toMany: readonly PropertyPlan[];
   readonly write: PropertyWriter;
+  readonly document: DocumentWriter;
 }

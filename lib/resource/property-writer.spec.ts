@@ -15,7 +15,7 @@ describe('compilePropertyWriter', () => {
 
   it('takes names as data, never as code: quotes, backslashes and line breaks are read and written literally', () => {
     const names = ['a"b', "c'd", 'e\\f', 'g\nh', '`${x}`', '});throw 1;//'];
-    const write = compilePropertyWriter(
+    const { write } = compilePropertyWriter(
       names.map((name) => plan(name, { key: `${name}!` })),
       convert,
     );
@@ -27,7 +27,7 @@ describe('compilePropertyWriter', () => {
   });
 
   it('writes plain values and dates inline, and hands everything else to convert', () => {
-    const write = compilePropertyWriter(
+    const { write } = compilePropertyWriter(
       [plan('s'), plan('n'), plan('b'), plan('z'), plan('d'), plan('big'), plan('obj'), plan('gone', { serializer: String }), plan('pk', { kind: ValueKind.Primary })],
       convert,
     );
@@ -39,14 +39,14 @@ describe('compilePropertyWriter', () => {
   });
 
   it('writes null for an unset stored property, leaves out an unset one that is not stored', () => {
-    const write = compilePropertyWriter([plan('stored'), plan('lazy', { nullWhenUnset: false })], convert);
+    const { write } = compilePropertyWriter([plan('stored'), plan('lazy', { nullWhenUnset: false })], convert);
     const target: Record<string, unknown> = {};
     write({}, target, undefined, undefined);
     expect(target).toEqual({ stored: null });
   });
 
   it('reads getters and loaded collections instead of the property', () => {
-    const write = compilePropertyWriter(
+    const { write } = compilePropertyWriter(
       [plan('full', { getterName: 'fullName', nullWhenUnset: false }), plan('tags', { kind: ValueKind.ToMany, nullWhenUnset: false })],
       (p, raw) => (p.name === 'tags' ? raw : convert(p, raw)),
     );
@@ -54,5 +54,25 @@ describe('compilePropertyWriter', () => {
     const loadedTags = [{ id: 1 }];
     write({ first: 'Ada', fullName(this: { first: string }) { return this.first; }, tags: 'not loaded' } as never, target, undefined, new Map([['tags', loadedTags]]));
     expect(target).toEqual({ full: 'Ada', tags: loadedTags });
+  });
+
+  it('makes the document with @id and @type first, in plan order, whether or not a property is left out', () => {
+    const { document } = compilePropertyWriter([plan('a'), plan('@id'), plan('gone', { serializer: String }), plan('b')], convert);
+    const full = document('/x/1', 'X', { a: 1, '@id': 'own', gone: 'kept', b: 2 }, undefined, undefined);
+    expect(Object.entries(full)).toEqual([
+      ['@id', 'own'],
+      ['@type', 'X'],
+      ['a', 1],
+      ['gone', { from: 'gone' }],
+      ['b', 2],
+    ]);
+    const partial = document('/x/1', 'X', { a: 1, gone: 'skip', b: 2 }, undefined, undefined);
+    expect(Object.entries(partial)).toEqual([
+      ['@id', null],
+      ['@type', 'X'],
+      ['a', 1],
+      ['b', 2],
+    ]);
+    expect(Object.keys(document('/x/2', 'X', { gone: 'skip' }, undefined, undefined))).not.toContain('gone');
   });
 });
