@@ -15,7 +15,7 @@
  * neighbour cannot stretch. Targets: <= 1.10x for the flush alone, <= 1.25x with the deferred work.
  * `FLUSH_BENCH_ROUNDS` sets the rounds (default 40).
  */
-import { performance } from 'perf_hooks';
+import { performance, PerformanceObserver } from 'perf_hooks';
 import { Book } from '../lib/orm/__fixtures__/entities';
 import { createMercureTestContext, type MercureTestContext } from '../lib/orm/__fixtures__/mercure-test-context';
 import type { PublishTransport } from '../lib/publisher/publish-transport';
@@ -28,10 +28,27 @@ const ROUNDS = Number(process.env.FLUSH_BENCH_ROUNDS ?? 40);
 
 export const immediateTransport: PublishTransport = { send: async () => 'urn:uuid:bench' };
 
-/** One phase, in ms: wall-clock, and CPU time of this process. */
+/** One phase, in ms: wall-clock, CPU time of this process, and when it ran (`performance.now()`). */
 export interface Timing {
   wall: number;
   cpu: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * The garbage collector's pauses, to show which phase paid for them: a minor collection takes a
+ * few ms here and lands in whichever phase fills the young generation, which moves a phase's
+ * ratio by 0.1x to 0.3x either way from round to round.
+ */
+const gcPauses: { start: number; duration: number }[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcPauses.push({ start: entry.startTime, duration: entry.duration });
+});
+
+/** Milliseconds of GC pauses that began during `timing` (call once the observer has reported them). */
+function gcDuring(timing: Timing): number {
+  return gcPauses.filter((pause) => pause.start >= timing.from && pause.start < timing.to).reduce((sum, pause) => sum + pause.duration, 0);
 }
 
 export interface RoundTimes {
@@ -47,12 +64,13 @@ export interface RoundTimes {
 
 /** A stopwatch started now: `lap()` gives the wall-clock and CPU time since. */
 function stopwatch(): { lap(): Timing } {
-  const wall = performance.now();
+  const from = performance.now();
   const cpu = process.cpuUsage();
   return {
     lap() {
       const used = process.cpuUsage(cpu);
-      return { wall: performance.now() - wall, cpu: (used.user + used.system) / 1000 };
+      const to = performance.now();
+      return { wall: to - from, cpu: (used.user + used.system) / 1000, from, to };
     },
   };
 }
@@ -90,6 +108,7 @@ export async function run(): Promise<void> {
   const withListener = await createMercureTestContext({ transport: immediateTransport });
   const rounds: Array<{ without: RoundTimes; with: RoundTimes }> = [];
   const loadBefore = machineLoad();
+  gcObserver.observe({ entryTypes: ['gc'] });
   try {
     for (let i = 0; i < WARMUP_ROUNDS + ROUNDS; i++) {
       const a = await round(without, i);
@@ -101,6 +120,8 @@ export async function run(): Promise<void> {
   } finally {
     await without.close();
     await withListener.close();
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the observer reports asynchronously
+    gcObserver.disconnect();
   }
 
   const rows = (['insert', 'update'] as const).flatMap((op) =>
@@ -111,6 +132,7 @@ export async function run(): Promise<void> {
       'ratio, wall': medianAndRange(rounds.map((r) => r.with[key].wall / r.without[key].wall), 3),
       'ratio, CPU time': medianAndRange(rounds.map((r) => r.with[key].cpu / r.without[key].cpu), 3),
       target,
+      'GC pauses (ms), without / with': `${median(rounds.map((r) => gcDuring(r.without[key]))).toFixed(2)} / ${median(rounds.map((r) => gcDuring(r.with[key]))).toFixed(2)}`,
       'with, until delivered (ms)': +median(rounds.map((r) => r.with[`${op}Delivered`].wall)).toFixed(2),
     })),
   );

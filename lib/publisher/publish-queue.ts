@@ -142,13 +142,16 @@ export class PublishQueue {
     }
     // Bookkeeping without promises: an entry counts the earlier unsettled entries sharing one of
     // its topics, and each of those starts it once the count drops to zero.
-    const entry: Entry = { update, topics: distinct(update.topics), queuedAt: Date.now(), blockers: 0, dependents: undefined, delivered, failed };
+    const entry: Entry = { update, topics: distinct(update.topics), queuedAt: Date.now(), blockers: 0, next: undefined, more: undefined, delivered, failed };
     for (const topic of entry.topics) {
       const tail = this.tails.get(topic);
       if (tail) {
         // Several shared topics with one tail are one wait, as they settle together.
-        if (tail.dependents?.[tail.dependents.length - 1] !== entry) {
-          (tail.dependents ??= []).push(entry);
+        if (tail.next === undefined) {
+          tail.next = entry;
+          entry.blockers++;
+        } else if (tail.next !== entry && tail.more?.[tail.more.length - 1] !== entry) {
+          (tail.more ??= []).push(entry);
           entry.blockers++;
         }
       }
@@ -339,10 +342,13 @@ export class PublishQueue {
         this.tails.delete(topic);
       }
     }
-    const dependents = entry.dependents;
-    if (dependents) {
-      entry.dependents = undefined;
-      for (const dependent of dependents) {
+    const { next, more } = entry;
+    entry.next = entry.more = undefined;
+    if (next !== undefined && --next.blockers === 0) {
+      this.deliver(next);
+    }
+    if (more !== undefined) {
+      for (const dependent of more) {
         if (--dependent.blockers === 0) {
           this.deliver(dependent);
         }
@@ -419,8 +425,10 @@ interface Entry {
   readonly queuedAt: number;
   /** Earlier entries on one of its topics that have not settled yet. */
   blockers: number;
-  /** Later entries waiting for this one (each once). */
-  dependents: Entry[] | undefined;
+  /** The first later entry waiting for this one (most have one at most: no array for it)... */
+  next: Entry | undefined;
+  /** ...and the others, each once. */
+  more: Entry[] | undefined;
   readonly delivered: (id: string) => void;
   readonly failed: (error: unknown) => void;
 }
