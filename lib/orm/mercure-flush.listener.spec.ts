@@ -121,12 +121,21 @@ describe('MercureFlushListener (libsql)', () => {
 
     it('logs and skips an update that cannot be built, without failing the flush', async () => {
       const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      // Both ways the factory serializes: at once (collections loaded) or after loading them.
       const serialize = ctx.serializer.serializeResource.bind(ctx.serializer);
-      const broken = jest.spyOn(ctx.serializer, 'serializeResource').mockImplementation((entity, ...rest) => {
+      const serializeLoaded = ctx.serializer.serializeLoadedResource.bind(ctx.serializer);
+      const failOnBoom = (entity: object) => {
         if ((entity as Book).title === 'Boom') {
           throw new Error('serializer fails');
         }
+      };
+      const broken = jest.spyOn(ctx.serializer, 'serializeResource').mockImplementation((entity, ...rest) => {
+        failOnBoom(entity);
         return serialize(entity, ...rest);
+      });
+      const brokenLoaded = jest.spyOn(ctx.serializer, 'serializeLoadedResource').mockImplementation((entity, ...rest) => {
+        failOnBoom(entity);
+        return serializeLoaded(entity, ...rest);
       });
       try {
         const em = ctx.orm.em.fork();
@@ -141,6 +150,7 @@ describe('MercureFlushListener (libsql)', () => {
         );
       } finally {
         broken.mockRestore();
+        brokenLoaded.mockRestore();
         errors.mockRestore();
       }
     });

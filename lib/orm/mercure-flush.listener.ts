@@ -184,7 +184,10 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
         parents.push(...parentsTouchedBy(changeSet, kind, relations));
       }
       if (kind === 'delete' && this.updates.publishesClass(changeSet.meta.class)) {
-        await this.build(changeSet.entity, 'delete', deletes, em);
+        const building = this.build(changeSet.entity, 'delete', deletes, em);
+        if (building) {
+          await building;
+        }
       }
     }
     this.pendingDeletes.set(args.uow, deletes);
@@ -260,14 +263,20 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
       const kind = changeKindOf(changeSet);
       if (kind !== 'delete' && !seen.has(changeSet.entity) && this.updates.publishesClass(changeSet.meta.class)) {
         seen.add(changeSet.entity);
-        await this.build(changeSet.entity, kind, changed, em);
+        const building = this.build(changeSet.entity, kind, changed, em);
+        if (building) {
+          await building;
+        }
       }
     }
     for (const collection of uow.getCollectionUpdates()) {
       const owner = collectionOwner(collection);
       if (owner && !seen.has(owner) && this.updates.publishesClass(owner.constructor)) {
         seen.add(owner);
-        await this.build(owner, 'update', changed, em);
+        const building = this.build(owner, 'update', changed, em);
+        if (building) {
+          await building;
+        }
       }
     }
     return changed;
@@ -395,15 +404,29 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
 
   private readonly queuePendingHook = (): void => this.dispatcher.queuePending();
 
-  private async build(entity: object, kind: EntityChangeKind, into: ResourceUpdate[], em: () => EntityManager): Promise<void> {
+  /** Builds the update into `into`; returns a promise only when building had to wait (e.g. to load a collection). */
+  private build(entity: object, kind: EntityChangeKind, into: ResourceUpdate[], em: () => EntityManager): Promise<void> | void {
+    let built: ReturnType<MercureUpdateFactory['create']>;
     try {
-      const update = await this.updates.create(entity, kind, em());
-      if (update) {
-        into.push(update);
-      }
+      built = this.updates.create(entity, kind, em());
     } catch (error) {
       this.logBuildError(entity.constructor.name, kind, error);
+      return;
     }
+    if (!(built instanceof Promise)) {
+      if (built) {
+        into.push(built);
+      }
+      return;
+    }
+    return built.then(
+      (update) => {
+        if (update) {
+          into.push(update);
+        }
+      },
+      (error) => this.logBuildError(entity.constructor.name, kind, error),
+    );
   }
 
   /**

@@ -174,6 +174,17 @@ describe('HttpTransport', () => {
     expect(hub.requests).toHaveLength(1);
   });
 
+  it('reads an id sent in several chunks, without a byte order mark', async () => {
+    hub.handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.write(Buffer.from([0xef, 0xbb, 0xbf]));
+      res.write('urn:uuid:');
+      setTimeout(() => res.end('é-42'), 20);
+    };
+    transport = new HttpTransport({ url: hub.url });
+    await expect(transport.send(new Update('t'))).resolves.toBe('urn:uuid:é-42');
+  });
+
   it('exposes Retry-After on retryable answers', async () => {
     hub.handler = (_req, res) => {
       res.writeHead(429, { 'retry-after': '7' });

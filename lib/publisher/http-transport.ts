@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
-import type { IncomingHttpHeaders } from 'http';
 import { HubDeliveryError, PublishTransport } from './publish-transport';
 import { redactSecrets } from './redact-secrets';
+import { collectResponse, type CollectedResponse } from './response-collector';
 import type { TokenProvider } from './token-provider';
 import { Update } from './update';
 
@@ -98,18 +98,15 @@ export class HttpTransport implements PublishTransport {
       headers.authorization = `Bearer ${token}`;
     }
 
-    let statusCode: number;
-    let responseHeaders: IncomingHttpHeaders;
-    let text: string;
+    let response: CollectedResponse;
     try {
-      const response = await this.pool.request({ method: 'POST', path: this.path, headers, body });
-      statusCode = response.statusCode;
-      responseHeaders = response.headers;
-      // Always read the body: an unread body keeps the connection from returning to the pool.
-      text = await response.body.text();
+      // The whole answer is read: an unread body would keep the connection from the pool.
+      response = await collectResponse(this.pool, { method: 'POST', path: this.path, headers, body });
     } catch (error) {
       throw this.networkError(error);
     }
+    const { statusCode, headers: responseHeaders } = response;
+    let text = response.text;
 
     // The reference hub answers 200; any 2xx means the update was accepted.
     if (statusCode >= 200 && statusCode < 300) {

@@ -73,21 +73,28 @@ describe('HubPublisher', () => {
     expect(logger.error.mock.calls[0][0]).toContain('Missing "topic" parameter');
   });
 
-  it('dispatch handles the rejection, so it never becomes an unhandled rejection', async () => {
-    // Jest swallows unhandled rejections, so watch for a rejection handler being attached instead.
-    const handlers: unknown[] = [];
-    class Tracked<T> extends Promise<T> {
-      override then<R1 = T, R2 = never>(
-        onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-        onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-      ): Promise<R1 | R2> {
-        handlers.push(onRejected);
-        return super.then(onFulfilled, onRejected);
-      }
+  it('dispatch (and a publish whose promise is dropped) leaves no unhandled rejection, however the update fails', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      hub.handler = (_req, res) => {
+        res.writeHead(400);
+        res.end('refused');
+      };
+      publisher.dispatch(new Update('t', 'refused'));
+      publisher.dispatch(new Update('t', 'refused too'));
+      void publisher.publish(new Update('t', 'dropped'));
+      await expect(publisher.drain(5000)).resolves.toBe(true);
+      await publisher.close();
+      publisher.dispatch(new Update('t', 'after close'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
     }
-    const queue = { enqueue: () => Tracked.reject(new HubDeliveryError('down', false)) } as unknown as PublishQueue;
-    new HubPublisher('other', undefined, queue).dispatch(new Update('t'));
-    expect(handlers.some((handler) => typeof handler === 'function')).toBe(true);
+    expect(logger.error).toHaveBeenCalledTimes(1);
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('refused: the publish queue of hub "default" is closed'));
+    expect(unhandled).toEqual([]);
   });
 
   it('refuses updates once closed, and logs each refusal (dispatch included)', async () => {

@@ -53,7 +53,7 @@ export class HubPublisher {
    */
   dispatch(update: Update): void {
     this.runEnqueueHooks();
-    this.queue.enqueue(update).catch(ignoreLoggedFailure);
+    this.queue.dispatch(update);
   }
 
   /** @internal One attempt, no queue, no retry: the outbox relay orders and retries by itself. */
@@ -105,6 +105,3 @@ export class HubPublisher {
     return this.queue.close();
   }
 }
-
-/** The queue has already logged the failure; this only keeps the rejection from being unhandled. */
-function ignoreLoggedFailure(): void {}

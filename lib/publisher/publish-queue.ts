@@ -46,8 +46,9 @@ const DEFAULTS = { retries: Number.MAX_SAFE_INTEGER, retryWindow: 60_000, maxPen
  * never the token or the data) with a count later, a line when the hub recovers. The promise
  * returned by `enqueue()` rejects for each update given up; an update refused because the
  * queue is closed is logged as a warning and rejected the same way. That promise belongs to the
- * caller, who must handle it; `HubPublisher.dispatch()` does, for fire-and-forget publishing. The
- * queue's own bookkeeping never leaves a rejected promise unhandled.
+ * caller, who must handle it; `dispatch()` (fire-and-forget, what `HubPublisher.dispatch()` uses)
+ * makes none. The bookkeeping (per-topic order, the concurrency bound) uses counters and callbacks,
+ * not promises per update, and never leaves a rejected promise unhandled.
  */
 export class PublishQueue {
   private readonly retries: number;
@@ -60,8 +61,8 @@ export class PublishQueue {
   private readonly maxRetryDelay: number;
   private readonly logger: LoggerService;
   private readonly slots: Semaphore;
-  /** Per topic, a promise settling when the latest update enqueued on it settles; removed then. */
-  private readonly tails = new Map<string, Promise<void>>();
+  /** Per topic, the latest update queued on it, until that one settles. */
+  private readonly tails = new Map<string, Entry>();
   private readonly idleWaiters = new Set<() => void>();
   private readonly sleepers = new Set<() => void>();
   private pendingCount = 0;
@@ -105,6 +106,21 @@ export class PublishQueue {
    * logging) once given up. The caller must handle the rejection.
    */
   enqueue(update: Update): Promise<string> {
+    const result = new Promise<string>((resolve, reject) => this.add(update, resolve, reject));
+    // As before the bookkeeping stopped using promises: a caller that drops it does not crash the process.
+    result.catch(noop);
+    return result;
+  }
+
+  /**
+   * Queues an update nobody waits for (`HubPublisher.dispatch()`): failures are logged as for
+   * `enqueue()`, and no promise is made for it.
+   */
+  dispatch(update: Update): void {
+    this.add(update, noop, noop);
+  }
+
+  private add(update: Update, delivered: (id: string) => void, failed: (error: unknown) => void): void {
     if (this.closed) {
       // Logged like any other failure (the topic, never the token or the data): updates made
       // after shutdown, e.g. by flushes in late destroy hooks, must not vanish silently.
@@ -114,45 +130,37 @@ export class PublishQueue {
           (alternates.length ? ` (and ${alternates.length} alternate topic(s))` : '') +
           ` refused: the publish queue of hub "${this.options.hubName}" is closed`,
       );
-      return Promise.reject(
-        new HubDeliveryError(`The publish queue of Mercure hub "${this.options.hubName}" is closed`, false),
-      );
+      failed(new HubDeliveryError(`The publish queue of Mercure hub "${this.options.hubName}" is closed`, false));
+      return;
     }
     if (this.pendingCount >= this.maxPending) {
       this.givenUpCount++;
       const error = new HubDeliveryError(`The publish queue of Mercure hub "${this.options.hubName}" holds ${this.maxPending} updates (delivery.maxPending)`, false);
       this.incidents.gaveUp(this.describeFailure(update, error, 0), error.message);
-      return Promise.reject(error);
+      failed(error);
+      return;
     }
-    const topics = [...new Set(update.topics)];
-    const previous: Promise<void>[] = [];
-    for (const topic of topics) {
+    // Bookkeeping without promises: an entry counts the earlier unsettled entries sharing one of
+    // its topics, and each of those starts it once the count drops to zero.
+    const entry: Entry = { update, topics: distinct(update.topics), queuedAt: Date.now(), blockers: 0, next: undefined, more: undefined, delivered, failed };
+    for (const topic of entry.topics) {
       const tail = this.tails.get(topic);
       if (tail) {
-        previous.push(tail);
+        // Several shared topics with one tail are one wait, as they settle together.
+        if (tail.next === undefined) {
+          tail.next = entry;
+          entry.blockers++;
+        } else if (tail.next !== entry && tail.more?.[tail.more.length - 1] !== entry) {
+          (tail.more ??= []).push(entry);
+          entry.blockers++;
+        }
       }
+      this.tails.set(topic, entry);
     }
-
     this.pendingCount++;
-    const result = previous.length === 0 ? this.deliver(update) : this.deliverAfter(previous, update);
-    const settled = result.then(noop, noop);
-    for (const topic of topics) {
-      this.tails.set(topic, settled);
+    if (entry.blockers === 0) {
+      this.deliver(entry);
     }
-    void settled.then(() => {
-      for (const topic of topics) {
-        // A later update on the topic has replaced the tail: it will clean up after itself.
-        if (this.tails.get(topic) === settled) {
-          this.tails.delete(topic);
-        }
-      }
-      if (--this.pendingCount === 0) {
-        for (const wake of [...this.idleWaiters]) {
-          wake();
-        }
-      }
-    });
-    return result;
   }
 
   /**
@@ -211,61 +219,158 @@ export class PublishQueue {
     await this.transport.close?.();
   }
 
-  private async deliverAfter(previous: Promise<void>[], update: Update): Promise<string> {
-    const queuedAt = Date.now();
-    // The tails never reject (see enqueue), so this waits for every one of them.
-    await Promise.all(previous);
-    return this.deliver(update, queuedAt);
+  /**
+   * Sends an entry whose turn has come. The first attempt, when a slot is free, is a plain
+   * promise callback rather than an async function (the common case costs one promise less per
+   * update); waiting for a slot, and any retry, go through `attempts()`.
+   */
+  private deliver(entry: Entry): void {
+    if (this.closed || !this.slots.tryAcquire()) {
+      void this.attempts(entry, 1);
+      return;
+    }
+    let sending: Promise<string>;
+    try {
+      sending = this.transport.send(entry.update);
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    sending.then(
+      (id) => {
+        this.slots.release();
+        try {
+          this.succeeded(entry, id);
+        } finally {
+          this.settle(entry);
+        }
+      },
+      (error: unknown) => {
+        this.slots.release();
+        void this.attempts(entry, 1, { error });
+      },
+    );
   }
 
-  private async deliver(update: Update, queuedAt = Date.now()): Promise<string> {
-    for (let attempt = 1; ; attempt++) {
-      await this.slots.acquire();
-      let error: unknown;
-      try {
-        if (this.closed) {
-          throw this.abandon(undefined);
+  /**
+   * Attempts from `attempt` on until delivered or given up (`failure`: that attempt already failed
+   * with it), tells the entry's owner, then lets the entries behind it go. Never rejects.
+   */
+  private async attempts(entry: Entry, attempt: number, failure?: { error: unknown }): Promise<void> {
+    try {
+      if (failure) {
+        if (!(await this.retryAfterFailure(entry, failure.error, attempt))) {
+          return;
         }
-        const id = await this.transport.send(update);
-        this.deliveredCount++;
-        this.incidents.succeeded();
-        return id;
-      } catch (caught) {
-        error = caught;
-      } finally {
-        this.slots.release();
+        attempt++;
       }
-      if (error instanceof AbandonedError) {
-        throw error.reason;
+      for (; ; attempt++) {
+        const slot = this.slots.acquire();
+        if (slot) {
+          await slot;
+        }
+        if (this.closed) {
+          this.slots.release();
+          entry.failed(this.abandon(undefined));
+          return;
+        }
+        let error: unknown;
+        let id: string | undefined;
+        let sent = false;
+        try {
+          id = await this.transport.send(entry.update);
+          sent = true;
+        } catch (caught) {
+          error = caught;
+        } finally {
+          this.slots.release();
+        }
+        if (sent) {
+          this.succeeded(entry, id!);
+          return;
+        }
+        if (!(await this.retryAfterFailure(entry, error, attempt))) {
+          return;
+        }
       }
-      const retryable = error instanceof HubDeliveryError && error.retryable;
-      const wait = retryable ? this.backoff(attempt, (error as HubDeliveryError).retryAfter) : 0;
-      if (!retryable || attempt > this.retries || Date.now() + wait - queuedAt > this.retryWindow) {
-        this.givenUpCount++;
-        this.incidents.gaveUp(this.describeFailure(update, error, attempt), (error as Error)?.message ?? String(error));
-        throw error;
+    } catch (unexpected) {
+      // A logger that threw: the caller still hears of the update.
+      entry.failed(unexpected);
+    } finally {
+      this.settle(entry);
+    }
+  }
+
+  private succeeded(entry: Entry, id: string): void {
+    this.deliveredCount++;
+    try {
+      this.incidents.succeeded();
+    } catch {
+      // A logger that threw: the update was delivered all the same.
+    }
+    entry.delivered(id);
+  }
+
+  /**
+   * After attempt `attempt` failed with `error`: gives the update up (telling its owner) and
+   * resolves false, or waits the backoff and resolves true when it is worth another attempt.
+   */
+  private async retryAfterFailure(entry: Entry, error: unknown, attempt: number): Promise<boolean> {
+    const retryable = error instanceof HubDeliveryError && error.retryable;
+    const wait = retryable ? this.backoff(attempt, (error as HubDeliveryError).retryAfter) : 0;
+    if (!retryable || attempt > this.retries || Date.now() + wait - entry.queuedAt > this.retryWindow) {
+      this.givenUpCount++;
+      this.incidents.gaveUp(this.describeFailure(entry.update, error, attempt), (error as Error)?.message ?? String(error));
+      entry.failed(error);
+      return false;
+    }
+    this.incidents.failed((error as Error).message);
+    if (!this.closed) {
+      await this.sleep(wait);
+    }
+    if (this.closed) {
+      entry.failed(this.abandon(error));
+      return false;
+    }
+    return true;
+  }
+
+  /** The entry was delivered or given up: the topics it held are free, the entries waiting on it may go. */
+  private settle(entry: Entry): void {
+    for (const topic of entry.topics) {
+      // A later update on the topic has replaced the tail: it will clean up after itself.
+      if (this.tails.get(topic) === entry) {
+        this.tails.delete(topic);
       }
-      this.incidents.failed((error as Error).message);
-      if (!this.closed) {
-        await this.sleep(wait);
+    }
+    const { next, more } = entry;
+    entry.next = entry.more = undefined;
+    if (next !== undefined && --next.blockers === 0) {
+      this.deliver(next);
+    }
+    if (more !== undefined) {
+      for (const dependent of more) {
+        if (--dependent.blockers === 0) {
+          this.deliver(dependent);
+        }
       }
-      if (this.closed) {
-        throw this.abandon(error).reason;
+    }
+    if (--this.pendingCount === 0) {
+      for (const wake of [...this.idleWaiters]) {
+        wake();
       }
     }
   }
 
-  private abandon(lastError: unknown): AbandonedError {
+  /** The error of an update given up because the queue closed (counted, not logged per update). */
+  private abandon(lastError: unknown): HubDeliveryError {
     this.abandoned++;
     this.givenUpCount++;
     const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-    return new AbandonedError(
-      new HubDeliveryError(
-        `The publish queue of Mercure hub "${this.options.hubName}" closed before the update was delivered${detail}`,
-        false,
-        (lastError as HubDeliveryError)?.status,
-        (lastError as HubDeliveryError)?.body,
-      ),
+    return new HubDeliveryError(
+      `The publish queue of Mercure hub "${this.options.hubName}" closed before the update was delivered${detail}`,
+      false,
+      (lastError as HubDeliveryError)?.status,
+      (lastError as HubDeliveryError)?.body,
     );
   }
 
@@ -312,9 +417,24 @@ export class PublishQueue {
   }
 }
 
-/** Carries the rejection of an update given up because the queue closed (not logged per update). */
-class AbandonedError {
-  constructor(readonly reason: HubDeliveryError) {}
+/** One queued update, what it waits for, and who hears of its outcome. */
+interface Entry {
+  readonly update: Update;
+  /** Its distinct topics. */
+  readonly topics: readonly string[];
+  readonly queuedAt: number;
+  /** Earlier entries on one of its topics that have not settled yet. */
+  blockers: number;
+  /** The first later entry waiting for this one (most have one at most: no array for it)... */
+  next: Entry | undefined;
+  /** ...and the others, each once. */
+  more: Entry[] | undefined;
+  readonly delivered: (id: string) => void;
+  readonly failed: (error: unknown) => void;
+}
+
+function distinct(topics: readonly string[]): readonly string[] {
+  return topics.length === 1 ? topics : [...new Set(topics)];
 }
 
 function noop(): void {}

@@ -6,6 +6,15 @@ export class Semaphore {
 
   constructor(private readonly limit: number) {}
 
+  /** Takes a slot if one is free now (never when others wait: a free slot goes to them first). */
+  tryAcquire(): boolean {
+    if (this.active < this.limit) {
+      this.active++;
+      return true;
+    }
+    return false;
+  }
+
   acquire(): Promise<void> | void {
     if (this.active < this.limit) {
       this.active++;

@@ -25,7 +25,8 @@ export class Update {
     readonly data: string = '',
     options: UpdateOptions = {},
   ) {
-    this.topics = Object.freeze(typeof topics === 'string' ? [topics] : [...topics]);
+    // A frozen array cannot change under us: shared, not copied (the ORM listener's are frozen).
+    this.topics = typeof topics === 'string' ? Object.freeze([topics]) : Object.isFrozen(topics) ? topics : Object.freeze([...topics]);
     if (this.topics.length === 0) {
       throw new TypeError('An update needs at least one topic');
     }

@@ -17,6 +17,7 @@ export interface ResourceIdentifier<T = any> {
 export type IdentifierValue = unknown | readonly unknown[] | Record<string, unknown>;
 
 const ABSOLUTE_IRI = /^[a-z][a-z0-9+.-]*:/i;
+const SLASH = 0x2f;
 
 /**
  * Item IRIs: `path + "/" + id`, e.g. `/books/1`. A composite primary key is written as
@@ -49,7 +50,8 @@ export class IriConverter {
       const name = meta.primaryKeys[0] as string;
       const value = (entity as Record<string, unknown>)[name];
       if (typeof value === 'number' || (typeof value === 'string' && value !== '')) {
-        return `${resource.path}/${encodeURIComponent(value)}`;
+        // An integer's digits need no escaping.
+        return `${resource.path}/${Number.isSafeInteger(value) ? value : encodeURIComponent(value)}`;
       }
     }
     return `${resource.path}/${this.formatId(resource, (name) => (entity as Record<string, unknown>)[name])}`;
@@ -73,6 +75,9 @@ export class IriConverter {
 
   /** Prefixes a relative IRI with the module's `baseUrl`; absolute IRIs (and no `baseUrl`) pass through. */
   toAbsolute(iri: string): string {
+    if (this.baseUrl && iri.charCodeAt(0) === SLASH) {
+      return this.baseUrl + iri; // the common case (every published entity), without the pattern
+    }
     if (!this.baseUrl || ABSOLUTE_IRI.test(iri)) {
       return iri;
     }

@@ -4,6 +4,9 @@ import type { EntityManager, EntityMetadata, EntityProperty, Platform } from '@m
 import { serializedPrimaryKeyName } from '../orm/mikro-orm-compat';
 import { byPrimaryKey, initializeCollections, loadCollectionsWith, type CollectionLoader } from './collection-loader';
 import { IriConverter } from './iri-converter';
+import { isoString } from './iso-date';
+import { ValueKind, type ClassPlan, type PropertyPlan } from './property-plan';
+import { compilePropertyWriter } from './property-writer';
 import { ResourceMetadataRegistry } from './resource-metadata.registry';
 import type { ResourceMetadata } from './resource-metadata';
 
@@ -26,32 +29,6 @@ export interface JsonLdSerializeOptions {
 
 type Collected = { isInitialized(): boolean; getItems(check?: boolean): object[] };
 
-enum ValueKind {
-  Scalar,
-  Primary,
-  ToOne,
-  ToMany,
-  Embedded,
-}
-
-/**
- * How one visible property is written; computed once per entity class and groups. It copies what
- * it needs from MikroORM's (large) property objects, so that the loop reads small uniform objects.
- */
-interface PropertyPlan {
-  readonly name: string;
-  readonly key: string;
-  readonly kind: ValueKind;
-  /** An unset (`undefined`) value is stored, hence loaded, as `null`. */
-  readonly nullWhenUnset: boolean;
-  readonly getterName?: string;
-  readonly serializer?: (value: any) => unknown;
-  readonly customType?: EntityProperty['customType'];
-  /** May hold a `ScalarReference` (a lazy scalar declared with `ref: true`). */
-  readonly scalarReference: boolean;
-  readonly prop: EntityProperty;
-}
-
 /**
  * Turns an `@ApiResource` entity into its JSON-LD document. Controllers return it and the Mercure
  * listener publishes it, so `GET @id` and the update carry the same JSON.
@@ -70,7 +47,9 @@ interface PropertyPlan {
 @Injectable()
 export class JsonLdSerializer {
   private platform?: Platform;
-  private readonly plans = new WeakMap<EntityMetadata, Map<string, PropertyPlan[]>>();
+  private readonly plans = new WeakMap<EntityMetadata, Map<string, ClassPlan>>();
+  /** The plans without groups (the common case), looked up without building a key. */
+  private readonly ungroupedPlans = new WeakMap<EntityMetadata, ClassPlan>();
 
   constructor(
     private readonly orm: MikroORM,
@@ -99,34 +78,51 @@ export class JsonLdSerializer {
     // The entity's own class metadata: an STI child has more properties than its resource class.
     const meta = this.resources.getEntityMeta(entity.constructor) ?? resource.entityMeta;
     const plan = this.planOf(meta, groups);
-    const unloaded = plan.filter((p) => p.kind === ValueKind.ToMany && isUninitialized((entity as Record<string, unknown>)[p.name]));
+    const unloaded = plan.toMany.filter((p) => isUninitialized((entity as Record<string, unknown>)[p.name]));
     const loaded = unloaded.length > 0 ? await loader(entity, meta, unloaded.map((p) => p.name)) : undefined;
-    const document: JsonLdDocument = { '@id': iri, '@type': resource.shortName };
-    this.writeProperties(entity as Record<string, unknown>, meta, groups, document, loaded);
-    return document;
+    return this.document(entity, resource, iri, meta, plan, groups, loaded);
+  }
+
+  /**
+   * @internal `serializeResource` without waiting, for the update factory's common case: the
+   * document, or undefined when a to-many collection must be loaded first (then call that).
+   */
+  serializeLoadedResource(entity: object, resource: ResourceMetadata, iri: string, groups: readonly string[] | undefined): JsonLdDocument | undefined {
+    const meta = this.resources.getEntityMeta(entity.constructor) ?? resource.entityMeta;
+    const plan = this.planOf(meta, groups);
+    for (const toMany of plan.toMany) {
+      if (isUninitialized((entity as Record<string, unknown>)[toMany.name])) {
+        return undefined;
+      }
+    }
+    return this.document(entity, resource, iri, meta, plan, groups, undefined);
+  }
+
+  private document(
+    entity: object,
+    resource: ResourceMetadata,
+    iri: string,
+    meta: EntityMetadata,
+    plan: ClassPlan,
+    groups: readonly string[] | undefined,
+    loaded: Map<string, readonly object[]> | undefined,
+  ): JsonLdDocument {
+    return plan.document(iri, resource.shortName, entity as Record<string, unknown>, groups, loaded);
   }
 
   private writeProperties(
     source: Record<string, unknown>,
-    meta: EntityMetadata,
+    plan: ClassPlan,
     groups: readonly string[] | undefined,
     target: Record<string, unknown>,
     loaded?: Map<string, readonly object[]>,
   ): void {
-    for (const plan of this.planOf(meta, groups)) {
-      let raw = plan.getterName ? callGetter(source, plan.getterName) : (loaded?.get(plan.name) ?? source[plan.name]);
-      if (raw === undefined) {
-        if (!plan.nullWhenUnset) {
-          continue; // not loaded (lazy), computed on load (formula), or not stored at all
-        }
-        raw = null; // never set on a new entity: the row holds NULL, and a fresh load says `null`
-      }
-      const value = plan.serializer ? detached(plan.serializer(raw)) : this.convert(plan, raw, groups);
-      if (value !== undefined) {
-        target[plan.key] = value;
-      }
-    }
+    plan.write(source, target, groups, loaded);
   }
+
+  /** A property's JSON value (undefined: left out) by the general rules; the compiled writers inline the plain cases. */
+  private readonly valueOf = (plan: PropertyPlan, raw: unknown, groups: readonly string[] | undefined): unknown =>
+    plan.serializer ? detached(plan.serializer(raw)) : this.convert(plan, raw, groups);
 
   private convert(plan: PropertyPlan, raw: unknown, groups: readonly string[] | undefined): unknown {
     switch (plan.kind) {
@@ -134,7 +130,10 @@ export class JsonLdSerializer {
         return raw === null ? null : this.relatedValue(Reference.unwrapReference(raw as object));
       case ValueKind.ToMany: {
         const items = Array.isArray(raw) ? raw : (raw as Collected).isInitialized() ? (raw as Collected).getItems(false) : undefined;
-        return items && [...items].sort(byPrimaryKey(plan.prop.targetMeta)).map((item) => this.relatedValue(item));
+        if (items === undefined || items.length === 0) {
+          return items && [];
+        }
+        return [...items].sort(byPrimaryKey(plan.prop.targetMeta)).map((item) => this.relatedValue(item));
       }
     }
     const value = plan.scalarReference && raw instanceof ScalarReference ? raw.unwrap() : raw;
@@ -148,10 +147,10 @@ export class JsonLdSerializer {
     if (plan.kind === ValueKind.Primary) {
       return this.getPlatform().normalizePrimaryKey(json as never);
     }
-    if (json instanceof Date) {
-      return json.toISOString();
+    if (typeof json !== 'object') {
+      return typeof json === 'bigint' ? json.toString() : json;
     }
-    return typeof json === 'bigint' ? json.toString() : detached(json);
+    return json instanceof Date ? isoString(json) : detached(json);
   }
 
   private relatedValue(related: object): unknown {
@@ -182,18 +181,26 @@ export class JsonLdSerializer {
       return value;
     }
     const result: Record<string, unknown> = {};
-    this.writeProperties(value as Record<string, unknown>, meta, groups, result);
+    this.writeProperties(value as Record<string, unknown>, this.planOf(meta, groups), groups, result);
     return result;
   }
 
-  private planOf(meta: EntityMetadata, groups: readonly string[] | undefined): PropertyPlan[] {
+  private planOf(meta: EntityMetadata, groups: readonly string[] | undefined): ClassPlan {
+    if (!groups) {
+      let plan = this.ungroupedPlans.get(meta);
+      if (!plan) {
+        plan = this.buildPlan(meta, undefined);
+        this.ungroupedPlans.set(meta, plan);
+      }
+      return plan;
+    }
     let byGroups = this.plans.get(meta);
     if (!byGroups) {
       byGroups = new Map();
       this.plans.set(meta, byGroups);
     }
-    // `undefined` (no filtering) and `[]` (only ungrouped properties) differ, as in MikroORM.
-    const groupsKey = groups ? groups.join('\u0000') : '\u0001all';
+    // `undefined` (no filtering, above) and `[]` (only ungrouped properties) differ, as in MikroORM.
+    const groupsKey = groups.join('\u0000');
     let plan = byGroups.get(groupsKey);
     if (!plan) {
       plan = this.buildPlan(meta, groups);
@@ -202,7 +209,13 @@ export class JsonLdSerializer {
     return plan;
   }
 
-  private buildPlan(meta: EntityMetadata, groups: readonly string[] | undefined): PropertyPlan[] {
+  private buildPlan(meta: EntityMetadata, groups: readonly string[] | undefined): ClassPlan {
+    const properties = this.buildPropertyPlans(meta, groups);
+    const { write, document } = compilePropertyWriter(properties, this.valueOf);
+    return { properties, toMany: properties.filter((plan) => plan.kind === ValueKind.ToMany), write, document };
+  }
+
+  private buildPropertyPlans(meta: EntityMetadata, groups: readonly string[] | undefined): PropertyPlan[] {
     const platform = this.getPlatform();
     // Flattened columns of inline embeddables (`prop.embedded`) belong to their embeddable.
     const props = Object.values(meta.properties as Record<string, EntityProperty>).filter((prop) => !prop.embedded);
@@ -272,9 +285,4 @@ function detached(value: unknown): unknown {
 
 function isUninitialized(value: unknown): boolean {
   return value !== null && typeof value === 'object' && typeof (value as Collected).isInitialized === 'function' && !(value as Collected).isInitialized();
-}
-
-function callGetter(source: Record<string, unknown>, name: string): unknown {
-  const getter = source[name];
-  return typeof getter === 'function' ? getter.call(source) : undefined;
 }

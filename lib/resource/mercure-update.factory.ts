@@ -9,6 +9,7 @@ import { ResourceMetadataRegistry } from './resource-metadata.registry';
 import type { ResourceMetadata } from './resource-metadata';
 import { validateMercureOptions } from './resource-options.validator';
 import { ResourceUpdate } from './resource-update';
+import type { UpdateOptions } from '../publisher/update';
 
 /**
  * Builds the Mercure update of an entity change according to its resource's `mercure` options:
@@ -22,6 +23,8 @@ import { ResourceUpdate } from './resource-update';
  */
 @Injectable()
 export class MercureUpdateFactory {
+  private readonly staticUpdateOptions = new WeakMap<MercureResourceOptions, UpdateOptions>();
+
   constructor(
     private readonly resources: ResourceMetadataRegistry,
     private readonly iris: IriConverter,
@@ -34,33 +37,81 @@ export class MercureUpdateFactory {
     return resource !== undefined && resource.options.mercure !== undefined && resource.options.mercure !== false;
   }
 
-  /** The update of this change, or undefined when the entity publishes nothing for it. */
-  async create(entity: object, kind: EntityChangeKind, em: EntityManager): Promise<ResourceUpdate | undefined> {
+  /**
+   * The update of this change, or undefined when the entity publishes nothing for it. Returned at
+   * once (no promise) in the common case: static options and no collection left to load.
+   */
+  create(entity: object, kind: EntityChangeKind, em: EntityManager): ResourceUpdate | undefined | Promise<ResourceUpdate | undefined> {
     const resource = this.resources.getByEntity(entity);
     const options = resource && this.mercureOptions(resource, entity);
     if (!resource || !options || (options.operations && !options.operations.includes(kind))) {
       return undefined;
     }
     const iri = this.iris.getIriOfResource(entity, resource);
+    if (typeof options.topics === 'function' || options.data || typeof options.id === 'function') {
+      return this.createWithFunctions(entity, kind, em, resource, options, iri);
+    }
+    const topics = this.givenTopics(options.topics, entity, iri);
+    let payload: string | JsonLdDocument | undefined;
+    if (kind === 'delete') {
+      payload = deletePayload(iri, resource);
+    } else {
+      // A detached snapshot, encoded when the update is handed to the hub.
+      payload = this.serializer.serializeLoadedResource(entity, resource, iri, options.groups);
+      if (payload === undefined) {
+        return this.serializer
+          .serializeResource(entity, resource, iri, options.groups, loadCollectionsWith(em))
+          .then((document) => this.update(resource, options, iri, kind, topics, document, options.id as string | undefined));
+      }
+    }
+    return this.update(resource, options, iri, kind, topics, payload, options.id as string | undefined);
+  }
+
+  /** `create` for options with `topics`, `id` or `data` functions (which may load relations through `em`). */
+  private async createWithFunctions(
+    entity: object,
+    kind: EntityChangeKind,
+    em: EntityManager,
+    resource: ResourceMetadata,
+    options: MercureResourceOptions,
+    iri: string,
+  ): Promise<ResourceUpdate> {
     const context: MercureBuildContext = { kind, iri, em, load: (relation) => this.loadRelation(em, relation) };
-    const topics = await this.topics(options, entity, iri, context);
+    const given = typeof options.topics === 'function' ? await options.topics(entity, context) : options.topics;
+    const topics = this.givenTopics(given, entity, iri);
     // Deletes and `data` results are encoded now; the JSON-LD document is a detached snapshot,
     // encoded when the update is handed to the hub.
     let payload: string | JsonLdDocument;
     const jsonLd = () => this.serializer.serializeResource(entity, resource, iri, options.groups, loadCollectionsWith(em));
     if (kind === 'delete') {
-      payload = JSON.stringify({ '@id': iri, '@type': resource.shortName });
+      payload = deletePayload(iri, resource);
     } else if (options.data) {
       payload = encodePayload(await options.data(entity, { ...context, kind, topics, jsonLd }));
     } else {
       payload = await jsonLd();
     }
-    return new ResourceUpdate(options.hub, iri, kind, topics, payload, {
-      private: options.private,
-      id: typeof options.id === 'function' ? await options.id(entity, context) : options.id,
-      type: options.type,
-      retry: options.retry,
-    });
+    return this.update(resource, options, iri, kind, topics, payload, typeof options.id === 'function' ? await options.id(entity, context) : options.id);
+  }
+
+  private update(
+    resource: ResourceMetadata,
+    options: MercureResourceOptions,
+    iri: string,
+    kind: EntityChangeKind,
+    topics: readonly string[],
+    payload: string | JsonLdDocument,
+    id: string | undefined,
+  ): ResourceUpdate {
+    let updateOptions: UpdateOptions | undefined;
+    if (id === options.id && (options === DEFAULT_OPTIONS || options === resource.options.mercure)) {
+      // Static options: one object for every update of the resource.
+      updateOptions = this.staticUpdateOptions.get(options);
+      if (!updateOptions) {
+        updateOptions = Object.freeze({ private: options.private, id, type: options.type, retry: options.retry });
+        this.staticUpdateOptions.set(options, updateOptions);
+      }
+    }
+    return new ResourceUpdate(options.hub, iri, kind, topics, payload, updateOptions ?? { private: options.private, id, type: options.type, retry: options.retry });
   }
 
   private mercureOptions(resource: ResourceMetadata, entity: object): MercureResourceOptions | undefined {
@@ -91,21 +142,25 @@ export class MercureUpdateFactory {
     return (await em.findOne(entity.constructor as any, where as any)) as R | null;
   }
 
-  private async topics(options: MercureResourceOptions, entity: object, iri: string, context: MercureBuildContext): Promise<string[]> {
-    const given = typeof options.topics === 'function' ? await options.topics(entity, context) : options.topics;
+  private givenTopics(given: string | string[] | undefined, entity: object, iri: string): readonly string[] {
     if (given === undefined) {
-      return [this.iris.toAbsolute(iri)];
+      return Object.freeze([this.iris.toAbsolute(iri)]);
     }
     const topics = (Array.isArray(given) ? given : [given]).map((topic) => (topic.startsWith('/') ? this.iris.toAbsolute(topic) : topic));
     if (topics.length === 0) {
       throw new Error(`The mercure "topics" of ${entity.constructor.name} gave no topic for ${iri}`);
     }
-    return topics;
+    return Object.freeze(topics);
   }
 }
 
 /** `mercure: true`: every option at its default. */
 const DEFAULT_OPTIONS: MercureResourceOptions = Object.freeze({});
+
+/** A delete's data: exactly its `@id` and `@type`. */
+function deletePayload(iri: string, resource: ResourceMetadata): string {
+  return JSON.stringify({ '@id': iri, '@type': resource.shortName });
+}
 
 /** A `data` function's result: strings as they are, anything else JSON-encoded. */
 function encodePayload(payload: unknown): string {

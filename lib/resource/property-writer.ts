@@ -1,0 +1,75 @@
+import { ValueKind, type DocumentWriter, type PropertyPlan, type PropertyWriter } from './property-plan';
+import { isoString } from './iso-date';
+
+/**
+ * How a value that is not a plain string, number, boolean or null becomes JSON (or undefined:
+ * left out): the serializer's general rules.
+ */
+export type ValueConverter = (plan: PropertyPlan, raw: unknown, groups: readonly string[] | undefined) => unknown;
+
+/**
+ * Compiles the property loop of one entity class into straight-line code (as MikroORM compiles its
+ * hydrators): every property read and written under its literal name, so the engine sees fixed
+ * shapes instead of one generic loop over names. Plain scalars (strings, numbers, booleans, null)
+ * and dates are converted inline; everything else goes through `convert`, the general rules.
+ * Names are embedded as JSON string literals, never as code.
+ *
+ * `write` adds the properties to an object; `document` makes the whole JSON-LD document, `@id` and
+ * `@type` first, in one object literal when no property is left out (the common case: one
+ * allocation, every document of the class with the same hidden class).
+ */
+export function compilePropertyWriter(plans: readonly PropertyPlan[], convert: ValueConverter): CompiledWriter {
+  const values: string[] = ['let raw;'];
+  const keys = plans.map((plan) => JSON.stringify(plan.key));
+  const vars = plans.map((_, i) => `v${i}`);
+  plans.forEach((plan, i) => {
+    const name = JSON.stringify(plan.name);
+    if (plan.getterName) {
+      values.push(`raw = callGetter(source, ${JSON.stringify(plan.getterName)});`);
+    } else if (plan.kind === ValueKind.ToMany) {
+      values.push(`raw = loaded !== undefined ? (loaded.get(${name}) ?? source[${name}]) : source[${name}];`);
+    } else {
+      values.push(`raw = source[${name}];`);
+    }
+    // Not loaded (lazy), computed on load (formula), or not stored at all: left out (undefined).
+    // Stored but never set on a new entity: the row holds NULL, and a fresh load says `null`.
+    if (plan.nullWhenUnset) {
+      values.push('if (raw === undefined) raw = null;');
+    }
+    const plain = plan.kind === ValueKind.Scalar && !plan.serializer && !plan.customType && !plan.scalarReference;
+    const general = `convert(plans[${i}], raw, groups)`;
+    const converted = plain
+      ? `raw === null || typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' ? raw : raw instanceof Date ? isoString(raw) : ${general}`
+      : general;
+    values.push(plan.nullWhenUnset ? `const ${vars[i]} = ${converted};` : `const ${vars[i]} = raw === undefined ? undefined : ${converted};`);
+  });
+  const assign = (target: string) => vars.map((v, i) => `if (${v} !== undefined) ${target}[${keys[i]}] = ${v};`).join('\n');
+  const allPresent = vars.length ? vars.map((v) => `${v} !== undefined`).join(' && ') : 'true';
+  const literal = ['"@id": id', '"@type": type', ...vars.map((v, i) => `${keys[i]}: ${v}`)].join(', ');
+  const factory = new Function(
+    'plans',
+    'convert',
+    'isoString',
+    'callGetter',
+    `return {
+      write(source, target, groups, loaded) {\n${values.join('\n')}\n${assign('target')}\n},
+      document(id, type, source, groups, loaded) {\n${values.join('\n')}
+        if (${allPresent}) return { ${literal} };
+        const document = { "@id": id, "@type": type };\n${assign('document')}
+        return document;
+      },
+    };`,
+  );
+  return factory(plans, convert, isoString, callGetter) as CompiledWriter;
+}
+
+/** The compiled writers of one class and groups. */
+export interface CompiledWriter {
+  readonly write: PropertyWriter;
+  readonly document: DocumentWriter;
+}
+
+function callGetter(source: Record<string, unknown>, name: string): unknown {
+  const getter = source[name];
+  return typeof getter === 'function' ? getter.call(source) : undefined;
+}
