@@ -40,8 +40,8 @@ const BASELINE: HubBenchVariant = 'raw node:http';
 const GOALS: Partial<Record<HubBenchVariant, string>> = {
   'Nest (Express)': '>= 0.97x deliveries/s, <= 1.05x p99',
   'Nest (Fastify)': '>= 0.97x deliveries/s, <= 1.05x p99',
-  'Nest (Express), framework mount': '(the previous default; for comparison)',
-  'Nest (Fastify), framework mount': '(for comparison)',
+  'Nest (Express) framework mount': '(the previous default; for comparison)',
+  'Nest (Fastify) framework mount': '(for comparison)',
 };
 
 interface Run {

@@ -22,8 +22,8 @@ export const HUB_BENCH_VARIANTS = [
   'bare hub',
   'Nest (Express)',
   'Nest (Fastify)',
-  'Nest (Express), framework mount',
-  'Nest (Fastify), framework mount',
+  'Nest (Express) framework mount',
+  'Nest (Fastify) framework mount',
   'Fastify',
   'raw in Nest (Express)',
 ] as const;
@@ -74,8 +74,8 @@ async function start(variant: HubBenchVariant): Promise<{ port: number; stop: St
   }
   if (variant === 'Nest (Express)') return nest('express', 'server');
   if (variant === 'Nest (Fastify)') return nest('fastify', 'server');
-  if (variant === 'Nest (Express), framework mount') return nest('express', 'framework');
-  if (variant === 'Nest (Fastify), framework mount') return nest('fastify', 'framework');
+  if (variant === 'Nest (Express) framework mount') return nest('express', 'framework');
+  if (variant === 'Nest (Fastify) framework mount') return nest('fastify', 'framework');
   if (variant === 'raw in Nest (Express)') return nest('express', 'raw');
   const hub = new MercureHub({ ...HUB_OPTIONS, logger: { warn: () => undefined, error: (m) => console.error(m) } });
   await hub.start();
