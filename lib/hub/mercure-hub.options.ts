@@ -62,7 +62,7 @@ export interface MercureHubModuleOptions {
    * the app's HTTP server, before Express / Fastify, so hub requests skip the app's middleware,
    * hooks, global prefix and Nest CORS (the hub has its own `cors`); the framework middleware
    * stays as a fallback for requests that still reach the framework (the Express app served by
-   * your own server, Fastify's `inject`). `'framework'`: only as framework middleware, after the
+   * your own server). `'framework'`: only as framework middleware, after the
    * global middleware registered before `app.init()` (helmet, logging, compression).
    */
   mount?: 'server' | 'framework';

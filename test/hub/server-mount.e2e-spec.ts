@@ -175,3 +175,24 @@ describe('The hub in a Nest (Express) app reached without app.listen()', () => {
     }
   });
 });
+
+describe('The hub in a Nest (Fastify) app reached without the server', () => {
+  it("on another http.Server handing requests to Fastify's router, is answered by the framework-level fallback", async () => {
+    const { app, seen } = await createApp('fastify', HUB_OPTIONS);
+    await app.init();
+    const fastifyInstance = (app as NestFastifyApplication).getHttpAdapter().getInstance();
+    await fastifyInstance.ready();
+    const server = http.createServer((req, res) => fastifyInstance.routing(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const hub = app.get(MercureHub);
+    try {
+      await roundTrip(hub, baseUrl + hub.path);
+      expect(seen).toEqual([hub.path, hub.path, hub.path]);
+    } finally {
+      await app.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
