@@ -5,6 +5,7 @@
  * Nest server (the Express instance served by another server). Real Nest apps over HTTP.
  */
 import * as http from 'http';
+import * as http2 from 'http2';
 import type { AddressInfo } from 'net';
 import { LibSqlDriver } from '@mikro-orm/libsql';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
@@ -17,7 +18,7 @@ import { MercureModule } from 'nestjs-mercure';
 import { MercureHub } from '../../lib/hub/mercure-hub';
 import { MercureHubModule } from '../../lib/hub/mercure-hub.module';
 import type { MercureHubModuleOptions } from '../../lib/hub/mercure-hub.options';
-import { publishOk, request, SECRET, subscribeUrl } from './helpers';
+import { form, publishOk, publisherToken, request, SECRET, subscribeUrl } from './helpers';
 import { subscribe } from './sse-client';
 import { ReflectMetadataProvider } from '../support/mikro-orm-version';
 
@@ -193,6 +194,58 @@ describe('The hub in a Nest (Fastify) app reached without the server', () => {
       await app.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('The hub in a Nest (Fastify) app over HTTP/2 (h2c)', () => {
+  /** One request on the session; resolves with the status once `until` says the body is complete. */
+  function h2Request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body: string | undefined, until: (text: string) => boolean) {
+    return new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const stream = session.request(headers);
+      let status = 0;
+      let text = '';
+      stream.setEncoding('utf8');
+      stream.on('response', (h) => (status = Number(h[':status'])));
+      stream.on('data', (chunk: string) => {
+        text += chunk;
+        if (until(text)) resolve({ status, text });
+      });
+      stream.on('end', () => resolve({ status, text }));
+      stream.on('error', reject);
+      stream.end(body);
+    });
+  }
+
+  it("is served from the HTTP/2 server's request event too, never through the onRequest hook", async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [appModule(HUB_OPTIONS)] }).compile();
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ http2: true }), { logger: false });
+    const seen: string[] = [];
+    app.getHttpAdapter().getInstance().addHook('onRequest', (req, _reply, done) => {
+      seen.push(req.url.split('?')[0]);
+      done();
+    });
+    await app.listen(0, '127.0.0.1');
+    const hub = app.get(MercureHub);
+    const session = http2.connect(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`);
+    try {
+      const stream = h2Request(session, { ':path': `${hub.path}?topic=${encodeURIComponent(BOOK)}` }, undefined, (text) => text.includes('data: over h2\n\n'));
+      while (hub.connectionCount === 0) await new Promise((resolve) => setImmediate(resolve));
+      const published = await h2Request(
+        session,
+        { ':path': hub.path, ':method': 'POST', 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${await publisherToken()}` },
+        form({ topic: BOOK, data: 'over h2' }),
+        () => false,
+      );
+      expect(published.status).toBe(200);
+      const received = await stream;
+      expect([received.status, received.text]).toEqual([200, `:\nid: ${published.text}\ndata: over h2\n\n`]);
+      expect((await h2Request(session, { ':path': '/nothing-here' }, undefined, () => false)).status).toBe(404);
+      expect(seen).toEqual(['/nothing-here']);
+    } finally {
+      // An HTTP/2 server's close() waits for its clients' sessions, whichever way the hub is mounted.
+      session.destroy();
+      await app.close();
     }
   });
 });
