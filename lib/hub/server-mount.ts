@@ -22,8 +22,8 @@ export function servedAtServer(req: IncomingMessage): boolean {
  * servers alike (all emit `'request'`); listeners added later still receive every request.
  *
  * Why: as framework middleware, every subscriber's request and response carry the framework's
- * prototypes and middleware closures for the whole stream (about 4 KiB more heap per idle
- * subscriber under Express, and a slower write path); `bench/hub.bench.ts` measures both mounts.
+ * prototypes and middleware closures for the whole stream (4.4 KiB more heap per idle
+ * subscriber under Express, 1 KiB under Fastify); `bench/hub.bench.ts` measures both mounts.
  */
 export function mountAtServer(server: EventEmitter, owns: (req: IncomingMessage) => boolean, serve: RequestListener): void {
   const framework = server.listeners('request') as RequestListener[];
