@@ -79,6 +79,17 @@ async function listen(platform: Platform, hubOptions: MercureHubModuleOptions) {
   return { app, seen, hub, baseUrl, hubUrl: baseUrl + hub.path };
 }
 
+/** Listens on a free port of 127.0.0.1; the base URL. */
+async function listenOn(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function stop(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
 /** Subscribes, publishes twice, and checks both arrive, on one subscriber connection. */
 async function roundTrip(hub: MercureHub, hubUrl: string) {
   const sse = await subscribe(subscribeUrl(hubUrl, [BOOK]));
@@ -139,8 +150,7 @@ describe('The hub in a Nest (Express) app reached without app.listen()', () => {
     const { app, seen } = await createApp('express', HUB_OPTIONS);
     await app.init();
     const server = app.getHttpServer() as http.Server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const baseUrl = await listenOn(server);
     const hub = app.get(MercureHub);
     try {
       await roundTrip(hub, baseUrl + hub.path);
@@ -161,8 +171,7 @@ describe('The hub in a Nest (Express) app reached without app.listen()', () => {
     });
     await app.init();
     const server = http.createServer(expressApp);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const baseUrl = await listenOn(server);
     const hub = app.get(MercureHub);
     try {
       await roundTrip(hub, baseUrl + hub.path);
@@ -171,8 +180,7 @@ describe('The hub in a Nest (Express) app reached without app.listen()', () => {
       expect(JSON.parse(echo.body)).toEqual({ received: { b: 2 } });
     } finally {
       await app.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await stop(server);
     }
   });
 });
@@ -184,16 +192,14 @@ describe('The hub in a Nest (Fastify) app reached without the server', () => {
     const fastifyInstance = (app as NestFastifyApplication).getHttpAdapter().getInstance();
     await fastifyInstance.ready();
     const server = http.createServer((req, res) => fastifyInstance.routing(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const baseUrl = await listenOn(server);
     const hub = app.get(MercureHub);
     try {
       await roundTrip(hub, baseUrl + hub.path);
       expect(seen).toEqual([hub.path, hub.path, hub.path]);
     } finally {
       await app.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await stop(server);
     }
   });
 });
