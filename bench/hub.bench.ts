@@ -5,8 +5,10 @@
  * Each (server, N) runs in a fresh server process (`support/hub-bench-server.ts`), with the
  * subscribers in another (`support/sse-subscribers.ts`) and the publisher in this one. Servers:
  * the raw `node:http` SSE server (`support/raw-sse-server.ts`, the baseline: same bytes, nothing
- * else), the bare `MercureHub` on `node:http`, `MercureHubModule` in a Nest (Express) app, the hub
- * in a plain Fastify server, and the raw server mounted in Nest (the mounting cost alone). The
+ * else), the bare `MercureHub` on `node:http`, `MercureHubModule` in a Nest app on Express and on
+ * Fastify (mounted on the HTTP server, the default, and as framework middleware with
+ * `mount: 'framework'`), the hub in a plain Fastify server, and the raw server mounted in Nest
+ * (the mounting cost alone). The
  * servers alternate within each round and every ratio is to the raw server of the same round;
  * tables give the median over rounds with the range.
  *
@@ -34,7 +36,9 @@ const BURST_CONCURRENCY = 16;
 const BASELINE: HubBenchVariant = 'raw node:http';
 const GOALS: Partial<Record<HubBenchVariant, string>> = {
   'Nest (Express)': '>= 0.97x deliveries/s, <= 1.05x p99',
-  Fastify: '>= 0.97x deliveries/s, <= 1.05x p99',
+  'Nest (Fastify)': '>= 0.97x deliveries/s, <= 1.05x p99',
+  'Nest (Express) framework mount': '(the previous default; for comparison)',
+  'Nest (Fastify) framework mount': '(for comparison)',
 };
 
 interface Run {
@@ -127,6 +131,14 @@ async function measure(variant: HubBenchVariant, n: number, token: string): Prom
   }
 }
 
+/** Whether the medians meet the goal (one by one and burst deliveries/s, p99), for the variants that have one. */
+function metGoal(variant: HubBenchVariant, ratio: (variant: HubBenchVariant, key: keyof Run) => number[]): string {
+  if (!GOALS[variant]?.startsWith('>=')) return '';
+  const ok =
+    median(ratio(variant, 'oneByOne')) >= 0.97 && median(ratio(variant, 'burst')) >= 0.97 && median(ratio(variant, 'p99')) <= 1.05;
+  return ok ? 'yes' : 'no';
+}
+
 function selectedVariants(): HubBenchVariant[] {
   const wanted = process.env.HUB_BENCH_VARIANTS?.split(',').map((name) => name.trim());
   const variants = HUB_BENCH_VARIANTS.filter((variant) => !wanted || wanted.includes(variant));
@@ -162,6 +174,7 @@ export async function run(): Promise<void> {
         'RSS / sub (KiB)': abs(variant, 'rssPerSub', 1),
         'heap / sub (KiB)': abs(variant, 'heapPerSub', 1),
         goal: GOALS[variant] ?? '',
+        met: metGoal(variant, ratio),
       })),
     );
   }

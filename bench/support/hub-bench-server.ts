@@ -1,8 +1,9 @@
 /**
  * One SSE server of the hub bench, in its own fresh process (forked by `hub.bench.ts`): the raw
  * `node:http` baseline, the bare `MercureHub` on `node:http`, `MercureHubModule` in a Nest
- * (Express) app as users run it, the hub in a plain Fastify server, or the raw handler mounted in
- * Nest (to tell the mounting cost from the hub's own). Sends `{ port }` once listening, then
+ * (Express or Fastify) app as users run it (mounted on the HTTP server, the default, or with
+ * `mount: 'framework'` as framework middleware), the hub in a plain Fastify server (onRequest
+ * hook), or the raw handler mounted in Nest (to tell the mounting cost from the hub's own). Sends `{ port }` once listening, then
  * `{ memory }` on `'memory'` and exits on `'stop'`.
  */
 import 'reflect-metadata';
@@ -10,13 +11,22 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { Module } from '@nestjs/common';
+import { type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MercureHub, type MercureHubCoreOptions } from '../../lib/hub/mercure-hub';
 import { MercureHubModule } from '../../lib/hub/mercure-hub.module';
 import { rawSseHandler } from './raw-sse-server';
 
-export const HUB_BENCH_VARIANTS = ['raw node:http', 'bare hub', 'Nest (Express)', 'Fastify', 'raw in Nest (Express)'] as const;
+export const HUB_BENCH_VARIANTS = [
+  'raw node:http',
+  'bare hub',
+  'Nest (Express)',
+  'Nest (Fastify)',
+  'Nest (Express) framework mount',
+  'Nest (Fastify) framework mount',
+  'Fastify',
+  'raw in Nest (Express)',
+] as const;
 export type HubBenchVariant = (typeof HUB_BENCH_VARIANTS)[number];
 export const HUB_BENCH_KEY = 'hub-bench-publisher-secret-of-at-least-32-bytes!';
 export const HUB_BENCH_PATH = '/.well-known/mercure';
@@ -38,11 +48,18 @@ async function listen(server: http.Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function nest(mount: 'hub' | 'raw'): Promise<{ port: number; stop: Stop }> {
-  const imports = mount === 'hub' ? [MercureHubModule.forRoot({ ...HUB_OPTIONS })] : [];
+/** `mount`: the hub at the server level (the default), as framework middleware, or the raw handler as Express middleware. */
+async function nest(platform: 'express' | 'fastify', mount: 'server' | 'framework' | 'raw'): Promise<{ port: number; stop: Stop }> {
+  const imports = mount === 'raw' ? [] : [MercureHubModule.forRoot({ ...HUB_OPTIONS, mount })];
   class BenchAppModule {}
   Module({ imports })(BenchAppModule);
-  const app = await NestFactory.create(BenchAppModule, { logger: false });
+  let app: INestApplication;
+  if (platform === 'fastify') {
+    const { FastifyAdapter } = await import('@nestjs/platform-fastify');
+    app = await NestFactory.create(BenchAppModule, new FastifyAdapter({ keepAliveTimeout: KEEP_ALIVE_MS }), { logger: false });
+  } else {
+    app = await NestFactory.create(BenchAppModule, { logger: false });
+  }
   if (mount === 'raw') app.use(rawSseHandler(HUB_BENCH_PATH));
   (app.getHttpServer() as http.Server).keepAliveTimeout = KEEP_ALIVE_MS;
   await app.listen(0, '127.0.0.1');
@@ -55,8 +72,11 @@ async function start(variant: HubBenchVariant): Promise<{ port: number; stop: St
     const server = http.createServer(rawSseHandler(HUB_BENCH_PATH));
     return { port: await listen(server), stop: async () => void server.closeAllConnections() };
   }
-  if (variant === 'Nest (Express)') return nest('hub');
-  if (variant === 'raw in Nest (Express)') return nest('raw');
+  if (variant === 'Nest (Express)') return nest('express', 'server');
+  if (variant === 'Nest (Fastify)') return nest('fastify', 'server');
+  if (variant === 'Nest (Express) framework mount') return nest('express', 'framework');
+  if (variant === 'Nest (Fastify) framework mount') return nest('fastify', 'framework');
+  if (variant === 'raw in Nest (Express)') return nest('express', 'raw');
   const hub = new MercureHub({ ...HUB_OPTIONS, logger: { warn: () => undefined, error: (m) => console.error(m) } });
   await hub.start();
   if (variant === 'bare hub') {

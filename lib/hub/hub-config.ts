@@ -42,9 +42,10 @@ export const HUB_DEFAULTS = {
 const OPTION_KEYS = new Set([
   'path', 'publisherJwt', 'subscriberJwt', 'anonymous', 'cors', 'publishOrigins', 'cookieName', 'heartbeat',
   'historySize', 'maxBodySize', 'subscriptions', 'transport', 'writeBufferLimit', 'clockTolerance', 'maxTemplates',
-  'logger', 'protocol', 'issuer', 'audience', 'accessTokenCookieName', 'maxUrlPatterns',
+  'logger', 'protocol', 'issuer', 'audience', 'accessTokenCookieName', 'maxUrlPatterns', 'mount',
 ]);
 const PROTOCOLS = ['0.x', '1.0', 'both'];
+const MOUNTS = ['server', 'framework'];
 const JWT_KEYS = new Set(['key', 'algorithm', 'allowInsecureKeySizes']);
 const CORS_KEYS = new Set(['origins']);
 export const REDIS_TRANSPORT_KEYS = new Set(['type', 'url', 'client', 'prefix', 'connectTimeout', 'idTtl']);
@@ -89,6 +90,10 @@ export function resolveHubConfig(options: MercureHubModuleOptions & { logger?: M
   const accessToken = versions.has('1.0')
     ? { issuer: requiredString(options.issuer, 'issuer', protocol), audience: requiredString(options.audience, 'audience', protocol) }
     : undefined;
+  // Read by MercureHubModule only, checked here with the rest.
+  if (options.mount !== undefined && !MOUNTS.includes(options.mount)) {
+    throw new MercureHubConfigError(`mount must be one of ${MOUNTS.map((m) => `'${m}'`).join(', ')}`);
+  }
   const historySize = nonNegative(options.historySize ?? HUB_DEFAULTS.historySize, 'historySize', true);
   return {
     path: checkPath(options.path ?? DEFAULT_HUB_PATH),

@@ -12,6 +12,8 @@ import {
   Provider,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { EventEmitter } from 'events';
+import type { IncomingMessage, ServerResponse } from 'http';
 import { MERCURE_LOCAL_HUB } from '../mercure.constants';
 import { MercureHub } from './mercure-hub';
 import {
@@ -20,6 +22,7 @@ import {
   MercureHubModuleOptions,
   MercureHubOptionsFactory,
 } from './mercure-hub.options';
+import { mountAtServer, servedAtServer } from './server-mount';
 
 /** Injection token of the `MercureHubModuleOptions` given to `forRoot` / `forRootAsync`. */
 export const MERCURE_HUB_MODULE_OPTIONS = Symbol('MERCURE_HUB_MODULE_OPTIONS');
@@ -28,12 +31,15 @@ export const MERCURE_HUB_MODULE_OPTIONS = Symbol('MERCURE_HUB_MODULE_OPTIONS');
 const BODY_PARSERS = new Set(['jsonParser', 'urlencodedParser', 'rawParser', 'textParser']);
 
 /**
- * Mounts the hub on the HTTP adapter and ends its streams on shutdown.
+ * Mounts the hub and ends its streams on shutdown.
  *
- * The hub is mounted directly on the adapter (not through `MiddlewareConsumer`), so its path is
- * exactly the configured one whatever the global prefix, and no route syntax is involved (the same
- * code works with path-to-regexp 0.x and 8). On Express, its layer is moved before Nest's body
- * parsers so that the hub reads the publish body itself, with its own limits.
+ * With `mount: 'server'` (the default), a dispatcher on the adapter's HTTP server hands the hub's
+ * requests to it before Express / Fastify sees them (`server-mount.ts`). Either way the hub is
+ * also mounted directly on the adapter (not through `MiddlewareConsumer`): the only mount with
+ * `'framework'`, the fallback for requests that reach the framework otherwise. Its path is exactly
+ * the configured one whatever the global prefix, and no route syntax is involved (the same code
+ * works with path-to-regexp 0.x and 8). On Express, its layer is moved before Nest's body parsers
+ * so that the hub reads the publish body itself, with its own limits.
  */
 @Injectable()
 class MercureHubLifecycle implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -41,6 +47,7 @@ class MercureHubLifecycle implements OnModuleInit, BeforeApplicationShutdown, On
 
   constructor(
     @Inject(MercureHub) private readonly hub: MercureHub,
+    @Inject(MERCURE_HUB_MODULE_OPTIONS) private readonly options: MercureHubModuleOptions,
     @Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
@@ -50,10 +57,19 @@ class MercureHubLifecycle implements OnModuleInit, BeforeApplicationShutdown, On
       this.logger.log('No HTTP adapter (application context): the hub is available in-process only');
       return;
     }
-    const handler = this.hub.handler;
-    adapter.use(handler);
-    moveBeforeBodyParsers(adapter.getInstance?.(), handler);
-    this.logger.log(`Mercure hub mounted at ${this.hub.path}`);
+    const hub = this.hub;
+    const middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
+      if (!servedAtServer(req)) hub.handle(req, res, next);
+    };
+    adapter.use(middleware);
+    moveBeforeBodyParsers(adapter.getInstance?.(), middleware);
+    const server = this.options.mount === 'framework' ? undefined : (adapter.getHttpServer?.() as EventEmitter | undefined);
+    if (server && typeof server.listeners === 'function') {
+      mountAtServer(server, (req) => hub.owns(req), (req, res) => hub.handle(req, res));
+      this.logger.log(`Mercure hub mounted at ${hub.path} (HTTP server, before the framework)`);
+    } else {
+      this.logger.log(`Mercure hub mounted at ${hub.path} (framework middleware)`);
+    }
   }
 
   /** Ends the streams before the HTTP server closes (it would wait for them otherwise). */

@@ -69,6 +69,15 @@ export interface MercureHubModuleOptions {
   accessTokenCookieName?: string;
   /** Where the hub is mounted; `/.well-known/mercure` by default. Not affected by a global prefix. */
   path?: string;
+  /**
+   * `MercureHubModule` only: how the hub is put in front of its path. `'server'` (the default): on
+   * the app's HTTP server, before Express / Fastify, so hub requests skip the app's middleware,
+   * hooks, global prefix and Nest CORS (the hub has its own `cors`); the framework middleware
+   * stays as a fallback for requests that still reach the framework (the Express app served by
+   * your own server). `'framework'`: only as framework middleware, after the global middleware
+   * registered before `app.init()` (helmet, logging, compression).
+   */
+  mount?: 'server' | 'framework';
   /** Verifies publisher tokens. Without it, publishing over HTTP is refused (in-process works). */
   publisherJwt?: MercureHubJwtOptions;
   /** Verifies subscriber tokens; defaults to `publisherJwt`. */

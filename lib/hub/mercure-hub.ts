@@ -177,12 +177,18 @@ export class MercureHub implements LocalHub {
     }
   }
 
+  /** Whether `handle` answers this request itself (rather than passing it to `next`). */
+  owns(req: IncomingMessage): boolean {
+    const { path } = splitUrl(req);
+    return path === this.path || this.isApi(path) || this.isMetadata(path, req.method);
+  }
+
   /** Serves a request to the hub; anything outside its paths goes to `next` (or gets a 404). */
   handle(req: IncomingMessage, res: ServerResponse, next?: Next): void {
     const { path, rawQuery } = splitUrl(req);
     const isHub = path === this.path;
-    const isApi = !isHub && this.config.subscriptions && this.subscriptions.owns(path);
-    if (!isHub && !isApi && this.config.accessToken && path === resourceMetadataPath(this.path) && req.method === 'GET') {
+    const isApi = !isHub && this.isApi(path);
+    if (!isHub && !isApi && this.isMetadata(path, req.method)) {
       sendResourceMetadata(res, this.config);
       return;
     }
@@ -255,6 +261,14 @@ export class MercureHub implements LocalHub {
       await this.transport.close();
     })();
     return this.closePromise;
+  }
+
+  private isApi(path: string): boolean {
+    return this.config.subscriptions && this.subscriptions.owns(path);
+  }
+
+  private isMetadata(path: string, method: string | undefined): boolean {
+    return this.config.accessToken !== undefined && method === 'GET' && path === resourceMetadataPath(this.path);
   }
 
   private sendError(res: ServerResponse, error: unknown): void {

@@ -93,8 +93,10 @@ export class SubscribeHandler {
 
     // A close-delimited body instead of chunked encoding: the stream lasts as long as the
     // connection anyway, and each write is then a single buffer (about 3x the fan-out rate).
+    // HTTP/2 has no connection-specific headers (Node warns and drops them): its stream ends alone.
     res.removeHeader('Transfer-Encoding');
-    res.writeHead(200, { ...SSE_HEADERS, Connection: 'close', [protocol.lastEventIdHeader]: headerSafe(lastEventId) });
+    const connection = req.httpVersionMajor < 2 ? { Connection: 'close' } : {};
+    res.writeHead(200, { ...SSE_HEADERS, ...connection, [protocol.lastEventIdHeader]: headerSafe(lastEventId) });
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
     if (req.method === 'HEAD') {

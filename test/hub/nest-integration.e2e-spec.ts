@@ -186,6 +186,8 @@ describe('MercureHubModule in a Nest app', () => {
       ['a misspelled cors option', { anonymous: true, cors: { origin: '*' } }, /unknown option `cors\.origin`/],
       ['a misspelled transport option', { anonymous: true, transport: { type: 'redis', url: 'redis://x', host: 'y' } }, /unknown option `transport\.host`/],
       ['maxTemplates', { anonymous: true, maxTemplates: 0 }, /maxTemplates/],
+      ['mount', { anonymous: true, mount: 'express' as never }, /mount must be one of 'server', 'framework'/],
+      ['mount (not a string)', { anonymous: true, mount: true as never }, /mount must be one of/],
     ])('%s', async (_name, options, message) => {
       const moduleRef = Test.createTestingModule({ imports: [MercureHubModule.forRoot(options as MercureHubModuleOptions)] });
       const error = await moduleRef.compile().catch((e: unknown) => e);

@@ -1,7 +1,8 @@
 /**
  * How frames reach subscribers once their stream started: straight to the socket when the
  * response would pass them on unchanged, through `res.write` when a middleware transforms the
- * body. Real Nest (Express) apps and real SSE connections.
+ * body. Real Nest (Express) apps and real SSE connections. Middleware reaches hub responses only
+ * with `mount: 'framework'` (the default mount answers hub requests before Express).
  */
 import * as http from 'http';
 import { Module } from '@nestjs/common';
@@ -14,9 +15,9 @@ import { subscribe } from './sse-client';
 
 const BOOK = 'https://example.com/books/1';
 
-/** A Nest app whose first middleware rewrites every body chunk (as compression would transform it). */
+/** A Nest app, hub mounted as framework middleware, whose first middleware rewrites every body chunk (as compression would). */
 async function startWithRewritingMiddleware(options: MercureHubModuleOptions) {
-  @Module({ imports: [MercureHubModule.forRoot(options)] })
+  @Module({ imports: [MercureHubModule.forRoot({ ...options, mount: 'framework' })] })
   class RewritingAppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [RewritingAppModule] }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
