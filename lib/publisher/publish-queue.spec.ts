@@ -93,6 +93,29 @@ describe('PublishQueue over HTTP', () => {
     expect(logger.error).not.toHaveBeenCalled();
   });
 
+  it('closes with thousands of updates waiting on one topic while the hub is down, giving each up once', async () => {
+    hub.handler = (_request, res) => {
+      res.writeHead(503);
+      res.end('down');
+    };
+    const q = new PublishQueue(new HttpTransport({ url: hub.url, token: async () => TOKEN }), {
+      hubName: 'default',
+      retries: 1_000,
+      retryDelay: 60_000,
+      maxRetryDelay: 60_000,
+      logger,
+    });
+    queue = q;
+    const count = 5_000; // settled one after the other once closed: a recursion this deep overflowed the stack
+    const outcomes = Array.from({ length: count }, (_, i) => rejection(q.enqueue(new Update('https://example.com/books/1', String(i)))));
+    await until(() => hub.requests.length >= 1); // the first is waiting for its retry, the others behind it
+    await q.close();
+    const errors = await Promise.all(outcomes);
+    expect(errors.every((e) => e instanceof HubDeliveryError && /closed before the update was delivered/.test(e.message))).toBe(true);
+    expect(q.stats).toMatchObject({ pending: 0 });
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining(`${count} Mercure update(s) for hub "default" were dropped when the queue closed`));
+  });
+
   it('retries after a refused connection, then delivers once', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/.well-known/mercure`;

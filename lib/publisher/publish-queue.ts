@@ -68,6 +68,13 @@ export class PublishQueue {
   private pendingCount = 0;
   private abandoned = 0;
   private closed = false;
+  /**
+   * Entries whose turn came while another was settling: delivered by one loop, not by recursion.
+   * Once the queue is closed an entry settles synchronously, which settles the next one on its
+   * topic: thousands of them in a row would otherwise overflow the stack.
+   */
+  private readonly ready: Entry[] = [];
+  private releasing = false;
 
   constructor(
     private readonly transport: PublishTransport,
@@ -345,12 +352,12 @@ export class PublishQueue {
     const { next, more } = entry;
     entry.next = entry.more = undefined;
     if (next !== undefined && --next.blockers === 0) {
-      this.deliver(next);
+      this.ready.push(next);
     }
     if (more !== undefined) {
       for (const dependent of more) {
         if (--dependent.blockers === 0) {
-          this.deliver(dependent);
+          this.ready.push(dependent);
         }
       }
     }
@@ -358,6 +365,23 @@ export class PublishQueue {
       for (const wake of [...this.idleWaiters]) {
         wake();
       }
+    }
+    this.deliverReady();
+  }
+
+  /** Delivers the entries made ready, unless an outer call is already doing so (it will see them). */
+  private deliverReady(): void {
+    if (this.releasing) {
+      return;
+    }
+    this.releasing = true;
+    try {
+      for (let i = 0; i < this.ready.length; i++) {
+        this.deliver(this.ready[i]);
+      }
+    } finally {
+      this.ready.length = 0;
+      this.releasing = false;
     }
   }
 
