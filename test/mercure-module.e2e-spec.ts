@@ -220,24 +220,24 @@ describe('MercureAuthorizationModule at start-up', () => {
       }
     }
     const secret = 'a-publisher-secret-of-at-least-32-bytes';
-      // The default hub shares no parent domain with the API; the audit hub is on the API's host.
-      const hub = (publishUrl: string) => ({ publishUrl, jwt: { secret } });
-      const mercure = MercureModule.forRoot({
-        baseUrl: 'http://localhost:3000',
-        hubs: { default: hub('http://127.0.0.1:9/.well-known/mercure'), audit: hub('http://localhost:9/.well-known/mercure') },
-        discovery: false,
-      });
-      // The service is built while the module compiles, so the logger is set before that.
-      const moduleRef = await Test.createTestingModule({ imports: [MikroOrmModule.forRoot(orm()), mercure, MercureAuthorizationModule.forRoot()] })
-        .setLogger(new Capture())
-        .compile();
-      const app = moduleRef.createNestApplication({ logger: new Capture() });
-      await app.init();
-      await app.close();
-      expect(warnings.filter((w) => w.includes('shares no parent domain'))).toEqual([
-        expect.stringMatching(/^Hub "default": the hub at 127\.0\.0\.1:9 shares no parent domain with the API \(localhost:3000/),
-      ]);
-      expect(warnings.join('\n')).not.toContain(secret);
+    // The default hub shares no parent domain with the API; the audit hub is on the API's host.
+    const hub = (publishUrl: string) => ({ publishUrl, jwt: { secret } });
+    const mercure = MercureModule.forRoot({
+      baseUrl: 'http://localhost:3000',
+      hubs: { default: hub('http://127.0.0.1:9/.well-known/mercure'), audit: hub('http://localhost:9/.well-known/mercure') },
+      discovery: false,
+    });
+    // The service is built while the module compiles, so the logger is set before that.
+    const moduleRef = await Test.createTestingModule({ imports: [MikroOrmModule.forRoot(orm()), mercure, MercureAuthorizationModule.forRoot()] })
+      .setLogger(new Capture())
+      .compile();
+    const app = moduleRef.createNestApplication({ logger: new Capture() });
+    await app.init();
+    await app.close();
+    expect(warnings.filter((w) => w.includes('shares no parent domain'))).toEqual([
+      expect.stringMatching(/^Hub "default": the hub at 127\.0\.0\.1:9 shares no parent domain with the API \(localhost:3000/),
+    ]);
+    expect(warnings.join('\n')).not.toContain(secret);
   });
 });
 

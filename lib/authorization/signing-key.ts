@@ -1,5 +1,5 @@
-import { createPrivateKey, createSecretKey, JsonWebKey, KeyObject } from 'crypto';
-import { hmacKeyWeakness, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
+import { createPrivateKey, JsonWebKey, KeyObject } from 'crypto';
+import { hmacKeyWeakness, importHmacSecret, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
 import { MercureAuthorizationConfigError } from './mercure-authorization.options';
 
 /** A key able to sign tokens, with the one algorithm it signs them with. */
@@ -31,22 +31,7 @@ export function importSigningKey(
 }
 
 function secretKey(raw: unknown, algorithm: string, where: string, allowInsecure: boolean): KeyObject {
-  let key: KeyObject;
-  if (raw instanceof KeyObject) {
-    if (raw.type !== 'secret') {
-      throw new MercureAuthorizationConfigError(`${where}: ${algorithm} needs a shared secret, not a ${raw.type} key`);
-    }
-    key = raw;
-  } else if (typeof raw === 'string') {
-    if (raw.includes('-----BEGIN')) {
-      throw new MercureAuthorizationConfigError(`${where} looks like a PEM key, but ${algorithm} needs a shared secret`);
-    }
-    key = createSecretKey(Buffer.from(raw, 'utf8'));
-  } else if (raw instanceof Uint8Array) {
-    key = createSecretKey(Buffer.from(raw));
-  } else {
-    throw new MercureAuthorizationConfigError(`${where} must be a string, bytes or a secret KeyObject for ${algorithm}`);
-  }
+  const key = importHmacSecret(raw, algorithm, where, (message) => new MercureAuthorizationConfigError(message));
   const weakness = hmacKeyWeakness(key.symmetricKeySize ?? 0, algorithm, allowInsecure);
   if (weakness) throw new MercureAuthorizationConfigError(`${where} is too weak: ${weakness}`);
   return key;

@@ -45,7 +45,7 @@ describe('JwtVerifier', () => {
     const attempts: [() => unknown, RegExp][] = [
       [() => JwtVerifier.create({ key: publicKey, algorithm: 'ES384' }, 'subscriberJwt'), /subscriberJwt\.key does not fit subscriberJwt\.algorithm: ES384 needs an EC key on secp384r1, got ec key on prime256v1/],
       [() => JwtVerifier.create({ key: publicKey, algorithm: 'RS256' }, 'subscriberJwt'), /subscriberJwt\.key/],
-      [() => JwtVerifier.create({ key: publicKey, algorithm: 'HS256' }, 'publisherJwt'), /publisherJwt\.key must be a secret/],
+      [() => JwtVerifier.create({ key: publicKey, algorithm: 'HS256' }, 'publisherJwt'), /publisherJwt\.key: HS256 needs a shared secret, not a public key/],
       [() => JwtVerifier.create({ key: secret, algorithm: 'RS256' }, 'publisherJwt'), /publisherJwt\.key must be a public key/],
       [() => JwtVerifier.create({ key: '' }, 'publisherJwt'), /publisherJwt\.key is required/],
       [() => JwtVerifier.create({ key: secret, algorithm: 'none' as never }, 'publisherJwt'), /publisherJwt\.algorithm/],

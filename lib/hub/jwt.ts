@@ -1,7 +1,7 @@
-import { createPublicKey, createSecretKey, JsonWebKey, KeyObject } from 'crypto';
+import { createPublicKey, JsonWebKey, KeyObject } from 'crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { HubJwtAlgorithm, MercureHubConfigError, MercureHubJwtOptions } from './mercure-hub.options';
-import { allowInsecureKeySizesOf, hmacKeyWeakness, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
+import { allowInsecureKeySizesOf, hmacKeyWeakness, importHmacSecret, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
 import type { HubGrants } from './hub-protocol';
 import { grants0x } from './protocol-0x';
 
@@ -111,7 +111,7 @@ function importKey(key: MercureHubJwtOptions['key'], algorithm: HubJwtAlgorithm,
     throw new MercureHubConfigError(`${where} is required`);
   }
   if (isHmacAlgorithm(algorithm)) {
-    const secret = secretKey(key, algorithm, where);
+    const secret = importHmacSecret(key, algorithm, where, (message) => new MercureHubConfigError(message));
     // The same rule as the keys that sign subscriber tokens: a short secret can be brute-forced
     // from any token, which would let anyone forge publisher tokens.
     const weakness = hmacKeyWeakness(secret.symmetricKeySize ?? 0, algorithm, allowInsecure);
@@ -139,19 +139,4 @@ function importKey(key: MercureHubJwtOptions['key'], algorithm: HubJwtAlgorithm,
     throw new MercureHubConfigError(`${where} does not fit ${optionName}.algorithm: ${mismatch}`);
   }
   return publicKey;
-}
-
-function secretKey(key: MercureHubJwtOptions['key'], algorithm: string, where: string): KeyObject {
-  if (key instanceof KeyObject) {
-    if (key.type !== 'secret') throw new MercureHubConfigError(`${where} must be a secret for ${algorithm}, not a ${key.type} key`);
-    return key;
-  }
-  if (typeof key === 'string') {
-    if (/^-----BEGIN [A-Z ]*KEY-----/.test(key.trim())) {
-      throw new MercureHubConfigError(`${where} looks like a PEM key, but ${algorithm} needs a shared secret`);
-    }
-    return createSecretKey(Buffer.from(key, 'utf8'));
-  }
-  if (key instanceof Uint8Array) return createSecretKey(Buffer.from(key));
-  throw new MercureHubConfigError(`${where} must be a string, bytes or a secret KeyObject for ${algorithm}`);
 }

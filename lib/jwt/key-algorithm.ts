@@ -1,4 +1,4 @@
-import type { KeyObject } from 'crypto';
+import { createSecretKey, KeyObject } from 'crypto';
 
 /** The JWS algorithms tokens are signed and verified with (RFC 7518), HMAC ones first. */
 export const JWS_ALGORITHMS = [
@@ -74,4 +74,24 @@ export function allowInsecureKeySizesOf(value: unknown, option: string, fail: (m
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw fail(`\`${option}\` must be a boolean`);
   return value;
+}
+
+/**
+ * Reads an HMAC secret (a string, bytes or a secret `KeyObject`), refusing a key pair's key or a
+ * PEM text given by mistake; `where` names the option, `fail` makes the caller's error. The secret
+ * itself never appears in a message.
+ */
+export function importHmacSecret(raw: unknown, algorithm: string, where: string, fail: (message: string) => Error): KeyObject {
+  if (raw instanceof KeyObject) {
+    if (raw.type !== 'secret') throw fail(`${where}: ${algorithm} needs a shared secret, not a ${raw.type} key`);
+    return raw;
+  }
+  if (typeof raw === 'string') {
+    if (raw.trimStart().startsWith('-----BEGIN')) {
+      throw fail(`${where} looks like a PEM key, but ${algorithm} needs a shared secret (set the algorithm, e.g. RS256, for a key pair)`);
+    }
+    return createSecretKey(Buffer.from(raw, 'utf8'));
+  }
+  if (raw instanceof Uint8Array) return createSecretKey(Buffer.from(raw));
+  throw fail(`${where} must be a string, bytes or a secret KeyObject for ${algorithm}`);
 }

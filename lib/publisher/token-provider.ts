@@ -1,8 +1,8 @@
-import { createPrivateKey, createSecretKey, KeyObject } from 'crypto';
+import { createPrivateKey, KeyObject } from 'crypto';
 import { SignJWT } from 'jose';
 import { isTopicMatch, signAccessToken } from '../jwt/access-token';
 import type { MercureJwtOptions, MercureJwtSecretOptions } from '../mercure.options';
-import { isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
+import { importHmacSecret, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
 
 /** Returns the publisher JWT to send as `Authorization: Bearer`; called before each request. */
 export type TokenProvider = () => Promise<string>;
@@ -128,22 +128,8 @@ function accessTokenProvider(
 }
 
 function hmacKey(secret: unknown, algorithm: string, optionPath: string): KeyObject {
-  if (secret instanceof KeyObject) {
-    if (secret.type !== 'secret') {
-      throw new Error(`${optionPath}.secret: ${algorithm} needs a shared secret, not a ${secret.type} key`);
-    }
-    return secret;
-  }
-  if (typeof secret !== 'string' || secret === '') {
-    throw new Error(`${optionPath}.secret must be a non-empty string for ${algorithm}`);
-  }
-  if (secret.trimStart().startsWith('-----BEGIN')) {
-    throw new Error(
-      `${optionPath}.secret looks like a PEM key, but ${algorithm} needs a shared secret; ` +
-        `set ${optionPath}.algorithm (e.g. RS256) to sign with a private key`,
-    );
-  }
-  return createSecretKey(Buffer.from(secret, 'utf8'));
+  if (secret === '') throw new Error(`${optionPath}.secret must not be empty`);
+  return importHmacSecret(secret, algorithm, `${optionPath}.secret`, (message) => new Error(message));
 }
 
 function privateKey(secret: unknown, algorithm: string, optionPath: string): KeyObject {
