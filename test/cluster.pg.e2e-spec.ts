@@ -175,16 +175,30 @@ services('the sample app on 2 workers behind one port (PostgreSQL, Redis)', () =
 });
 
 describe('running on several workers: what is refused', () => {
-  it('a cluster worker refuses the memory transport, with the reason', async () => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, 'fixtures/memory-hub-in-cluster-worker.ts')], {
+  /** Runs the fixture: a primary forking one worker that builds two hubs on the memory transport. */
+  async function memoryHubInWorker(how: 'runClustered' | 'other'): Promise<string> {
+    const fixture = join(__dirname, 'fixtures/memory-hub-in-cluster-worker.ts');
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', fixture, how], {
       env: { ...process.env, TS_NODE_PROJECT: join(__dirname, '../tsconfig.json') },
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await new Promise((resolve) => child.once('exit', resolve));
-    expect(output).toContain("MercureHubConfigError: transport: this process is a cluster worker");
+    return output;
+  }
+
+  it('a runClustered worker refuses the memory transport, with the reason', async () => {
+    const output = await memoryHubInWorker('runClustered');
+    expect(output).toContain('MercureHubConfigError: transport: this process is a runClustered worker');
     expect(output).toContain("transport: { type: 'redis', url }");
+  }, 30_000);
+
+  it('another cluster worker (PM2 cluster mode) starts the memory transport, warning once', async () => {
+    const output = await memoryHubInWorker('other');
+    expect(output).toContain('started');
+    expect(output.match(/cluster worker \(PM2 cluster mode\?\) using the memory transport/g)).toHaveLength(1);
+    expect(output).toContain("use transport: { type: 'redis', url } with more than one instance");
   }, 30_000);
 
   it('the sample app refuses CLUSTER_WORKERS > 1 without a shared database or the hub on Redis', async () => {

@@ -109,4 +109,43 @@ describeWithRedis('RedisHubTransport', () => {
       await Promise.all([a, b, plain].map((t) => t.close()));
     }
   });
+
+  it('leaves the id free when the append fails, so that the retry is appended', async () => {
+    const p = `${prefix}failed:`;
+    const t = new RedisHubTransport({ url: REDIS_URL, prefix: p });
+    await t.start(() => undefined);
+    try {
+      await redis.set(`${p}updates`, 'not a stream'); // any XADD error after the id was checked
+      await expect(t.dispatch(update('urn:retried'))).rejects.toThrow('WRONGTYPE');
+      await redis.del(`${p}updates`);
+      expect(await t.dispatch(update('urn:retried'))).toBeUndefined();
+      expect(await redis.xlen(`${p}updates`)).toBe(1);
+      expect(await t.dispatch(update('urn:retried'))).toBe(false);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('sends the append script by its SHA (EVALSHA), not its text on every publish', async () => {
+    const p = `${prefix}sha:`;
+    const t = new RedisHubTransport({ url: REDIS_URL, prefix: p });
+    const monitor = await redis.monitor(); // a connection of its own
+    const seen: string[] = [];
+    let marked!: () => void;
+    const marker = new Promise<void>((resolve) => (marked = resolve));
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.includes(`${p}updates`)) seen.push(args[0].toLowerCase());
+      if (args.includes(`${p}marker`)) marked();
+    });
+    await t.start(() => undefined);
+    try {
+      for (let i = 0; i < 3; i++) await t.dispatch(update(`urn:sha-${i}`));
+      await redis.get(`${p}marker`); // MONITOR shows commands in order: every publish seen before it
+      await marker;
+      expect(seen.filter((command) => command.startsWith('eval')).slice(-2)).toEqual(['evalsha', 'evalsha']);
+    } finally {
+      monitor.disconnect();
+      await t.close();
+    }
+  });
 });

@@ -33,14 +33,21 @@ const REGISTRY_TTL_SECONDS = 60;
 const DEFAULT_ID_TTL_SECONDS = 600;
 
 /**
- * Appends an update unless its id is already known, in one atomic step: `SET NX EX` on the id's
- * key, then `XADD`. KEYS: stream, id key; ARGV: TTL (s), MAXLEN, then the entry's fields.
+ * Appends an update unless its id is already known, in one atomic step. The id's key is checked
+ * first and set only after `XADD` succeeded: a script is not rolled back, so a key set before a
+ * failing `XADD` (a wrong type, out of memory) would claim an id never appended, and answer every
+ * retry "already published". KEYS: stream, id key; ARGV: TTL (s), MAXLEN, then the entry's fields.
  * Returns the entry id, or false for a repeated id.
  */
 const APPEND_ONCE = `
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) == false then return false end
-return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+local entry = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+redis.call('SET', KEYS[2], '1', 'EX', ARGV[1])
+return entry
 `;
+/** The client method running `APPEND_ONCE`: ioredis sends it by SHA (`EVALSHA`), its text only once. */
+const APPEND_ONCE_COMMAND = 'mercureHubAppendOnce';
+type AppendOnce = (stream: string, idKey: string, ttl: number, maxLength: number, ...fields: string[]) => Promise<string | null>;
 
 /**
  * Redis transport: several app instances sharing a Redis (and a prefix) form one hub.
@@ -52,6 +59,9 @@ return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
  *
  * With `subscriptions` enabled, the active subscriptions of each instance are kept in a hash that
  * expires unless the instance keeps refreshing it, so the subscriptions API lists every instance's.
+ *
+ * One Redis node (replicas allowed), not Redis Cluster: the append script touches two keys in
+ * different slots, and the subscriptions are listed by SCAN, which sees one node's keys.
  */
 export class RedisHubTransport implements HubTransport {
   private readonly prefix: string;
@@ -141,6 +151,7 @@ export class RedisHubTransport implements HubTransport {
       clearTimeout(timer);
     }
     this.started = true;
+    this.commands.defineCommand(APPEND_ONCE_COMMAND, { numberOfKeys: 2, lua: APPEND_ONCE });
     this.reader = this.commands.duplicate();
     this.reader.on('error', (error: Error) => this.logger?.warn(`Redis (reader): ${error.message}`));
     this.reading = this.readLoop();
@@ -165,7 +176,8 @@ export class RedisHubTransport implements HubTransport {
       return;
     }
     const idKey = `${this.prefix}id:${update.id}`;
-    const appended = await this.commands.eval(APPEND_ONCE, 2, this.streamKey, idKey, this.idTtl, maxLength, ...encode(update));
+    const appendOnce = (this.commands as unknown as Record<string, AppendOnce>)[APPEND_ONCE_COMMAND];
+    const appended = await appendOnce.call(this.commands, this.streamKey, idKey, this.idTtl, maxLength, ...encode(update));
     if (appended === null) return false;
   }
 
