@@ -25,8 +25,11 @@
  * (it is the figure to hold against the target when the two disagree), and the mean GC pause time
  * per phase of each setup. Garbage left by one phase may set off a collection in the next (the
  * inserts' deferred work fills the young generation the updates' flush then collects): that is
- * the listener's cost all the same, only booked to the next phase. A rare major collection (tens
- * of ms, in either setup) moves the summed ratio by a few hundredths; the median ignores it.
+ * the listener's cost all the same, only booked to the next phase. A major collection (tens of ms,
+ * a few per run, in either setup) that lands in one phase moves that phase's summed ratio by up to
+ * 0.2x (the max column shows it); the median ignores it. A forced full collection between rounds
+ * would remove that, but it also shrinks the young generation: the next rounds ran three times
+ * slower, far from the steady state an application runs in, so the bench does not.
  */
 import { performance, PerformanceObserver } from 'perf_hooks';
 import { Book } from '../lib/orm/__fixtures__/entities';
