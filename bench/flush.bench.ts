@@ -17,7 +17,8 @@
  * `FLUSH_BENCH_ROUNDS` sets the rounds (default 40).
  *
  * Garbage collection is left where it falls, not forced: a minor collection (2 to 4 ms here, about
- * one per phase) lands in whichever phase fills the young generation, so a single round's ratio
+ * one per phase) lands in whichever phase fills the young generation (each round starts at a random
+ * point of it, see `shiftYoungGeneration`), so a single round's ratio
  * swings by 0.1x to 0.3x. Forcing one before each phase would make rounds look alike but charge
  * every phase one collection whatever it allocated, hiding that the listener's allocations make
  * collections more frequent. So beside the per-round median, the table prints the ratio of the CPU
@@ -32,6 +33,7 @@
  * slower, far from the steady state an application runs in, so the bench does not.
  */
 import { performance, PerformanceObserver } from 'perf_hooks';
+import { getHeapSpaceStatistics } from 'v8';
 import { Book } from '../lib/orm/__fixtures__/entities';
 import { createMercureTestContext, type MercureTestContext } from '../lib/orm/__fixtures__/mercure-test-context';
 import type { PublishTransport } from '../lib/publisher/publish-transport';
@@ -76,6 +78,23 @@ export interface RoundTimes {
   /** Until the transport received every update (encoding and queueing run after the flush). */
   insertDelivered: Timing;
   updateDelivered: Timing;
+}
+
+let garbage: unknown;
+
+/**
+ * Allocates `fraction` of the young generation's size as garbage, outside the timed phases. A round
+ * allocates the same bytes in the same order every time, so without this the minor collections
+ * land at the same points round after round: one setup's update phase may always hold one and the
+ * other's never, which books the listener a whole pause (or none) for a few percent more garbage.
+ * Shifting the start by a random amount (the same for both setups of a round) makes a phase hold a
+ * collection with a probability proportional to what it allocates, which is the cost to measure.
+ */
+function shiftYoungGeneration(fraction: number): void {
+  const size = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+  for (let chunks = Math.floor((size * fraction) / 8016); chunks > 0; chunks--) {
+    garbage = new Array(1000).fill(0); // about 8 KB each
+  }
 }
 
 const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
@@ -132,9 +151,11 @@ export async function run(): Promise<void> {
     for (let i = 0; i < WARMUP_ROUNDS + ROUNDS; i++) {
       // Which setup goes first alternates too, so that neither always inherits the other's garbage.
       const withFirst = i % 2 === 1;
-      const b0 = withFirst ? await round(withListener, i) : undefined;
-      const a = await round(without, i);
-      const b = b0 ?? (await round(withListener, i));
+      const shift = Math.random();
+      const shifted = (ctx: MercureTestContext) => (shiftYoungGeneration(shift), round(ctx, i));
+      const b0 = withFirst ? await shifted(withListener) : undefined;
+      const a = await shifted(without);
+      const b = b0 ?? (await shifted(withListener));
       if (i >= WARMUP_ROUNDS) {
         rounds.push({ without: a, with: b });
       }
