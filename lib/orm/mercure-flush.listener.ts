@@ -179,8 +179,8 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     for (const changeSet of args.uow.getChangeSets()) {
       const kind = changeKindOf(changeSet);
       const resource = this.resources.getByClass(changeSet.meta.class);
-      const relations = resource ? this.resources.getParents(resource) : [];
-      if (relations.length > 0) {
+      const relations = resource && this.resources.getParents(resource);
+      if (relations && relations.length > 0) {
         parents.push(...parentsTouchedBy(changeSet, kind, relations));
       }
       if (kind === 'delete' && this.updates.publishesClass(changeSet.meta.class)) {
@@ -241,7 +241,12 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   }
 
   /** One change per IRI: the flush's creates and updates, then its deletes, then the parents they touch. */
-  private collect(changes: readonly ResourceUpdate[], deletes: readonly ResourceUpdate[], parents: readonly ParentRef[]): Change[] {
+  private collect(changes: ResourceUpdate[], deletes: readonly ResourceUpdate[], parents: readonly ParentRef[]): Change[] {
+    if (deletes.length === 0 && parents.length === 0) {
+      // Already one per IRI: one change per entity (see `changesOf`), and an IRI names one entity
+      // (paths are unique, keys within an identity map). The common flush needs no map.
+      return changes;
+    }
     const merged = new Map<string, Change>();
     for (const change of [...changes, ...deletes]) {
       mergeChange(merged, change);

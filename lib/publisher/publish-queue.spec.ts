@@ -385,6 +385,28 @@ describe('PublishQueue scheduling', () => {
     await Promise.all(results);
   });
 
+  it('close gives up the updates still waiting for a slot and lets those in flight finish', async () => {
+    const transport = new ManualTransport();
+    const logger = fakeLogger();
+    const queue = new PublishQueue(transport, { hubName: 'h', concurrency: 2, logger });
+    const results = Array.from({ length: 5 }, (_, i) => queue.enqueue(new Update(`t${i}`, String(i))));
+    const outcomes = results.map((result) => result.then((id) => `delivered ${id}`, (error: Error) => `given up: ${error.message}`));
+    await tick();
+    const closing = queue.close();
+    transport.calls[0].resolve('a');
+    transport.calls[1].resolve('b');
+    await closing;
+    // The slots freed by the two in flight went to waiters that found the queue closed: never sent.
+    expect(transport.sent()).toEqual(['0', '1']);
+    const settled = await Promise.all(outcomes);
+    expect(settled.slice(0, 2)).toEqual(['delivered a', 'delivered b']);
+    for (const outcome of settled.slice(2)) {
+      expect(outcome).toContain('given up: The publish queue of Mercure hub "h" closed before the update was delivered');
+    }
+    expect(queue.stats).toEqual({ pending: 0, delivered: 2, givenUp: 3 });
+    expect(logger.warn).toHaveBeenCalledWith('3 Mercure update(s) for hub "h" were dropped when the queue closed');
+  });
+
   it('does not retry errors that are not HubDeliveryErrors', async () => {
     const logger = fakeLogger();
     let calls = 0;

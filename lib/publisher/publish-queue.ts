@@ -227,15 +227,37 @@ export class PublishQueue {
   }
 
   /**
-   * Sends an entry whose turn has come. The first attempt, when a slot is free, is a plain
-   * promise callback rather than an async function (the common case costs one promise less per
-   * update); waiting for a slot, and any retry, go through `attempts()`.
+   * Sends an entry whose turn has come. The first attempt is a plain promise callback rather than
+   * an async function, and an entry waiting for a slot is a callback and an argument in the
+   * semaphore's queue (a burst larger than `concurrency` costs no promise per update); any retry
+   * goes through `attempts()`.
    */
   private deliver(entry: Entry): void {
-    if (this.closed || !this.slots.tryAcquire()) {
+    if (this.closed) {
       void this.attempts(entry, 1);
+    } else if (this.slots.tryAcquire()) {
+      this.send(entry);
+    } else {
+      this.slots.wait(this.slotGranted, entry);
+    }
+  }
+
+  /** A slot was handed to an entry that waited for one (its first attempt). */
+  private readonly slotGranted = (entry: Entry): void => {
+    if (!this.closed) {
+      this.send(entry);
       return;
     }
+    this.slots.release();
+    try {
+      entry.failed(this.abandon(undefined));
+    } finally {
+      this.settle(entry);
+    }
+  };
+
+  /** The first attempt, holding a slot. */
+  private send(entry: Entry): void {
     let sending: Promise<string>;
     try {
       sending = this.transport.send(entry.update);
@@ -244,11 +266,15 @@ export class PublishQueue {
     }
     sending.then(
       (id) => {
-        this.slots.release();
+        // The slot goes back last: entries this one unblocks queue behind those already waiting.
         try {
           this.succeeded(entry, id);
         } finally {
-          this.settle(entry);
+          try {
+            this.settle(entry);
+          } finally {
+            this.slots.release();
+          }
         }
       },
       (error: unknown) => {

@@ -1,7 +1,9 @@
 /** Counts the sends in flight; waiters are served first come, first served. */
 export class Semaphore {
   private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  // A waiter is a callback and its argument, side by side: waiting costs no closure or promise.
+  private readonly waiting: ((arg: any) => void)[] = [];
+  private readonly args: unknown[] = [];
   private head = 0;
 
   constructor(private readonly limit: number) {}
@@ -20,23 +22,36 @@ export class Semaphore {
       this.active++;
       return;
     }
-    return new Promise<void>((resolve) => this.waiting.push(resolve));
+    return new Promise<void>((resolve) => this.wait(resolve, undefined));
+  }
+
+  /**
+   * Queues `granted(arg)` to be called (synchronously, from `release()`) once a slot is handed to
+   * it; call it when `tryAcquire()` failed. The slot is the callback's to release.
+   */
+  wait<T>(granted: (arg: T) => void, arg: T): void {
+    this.waiting.push(granted);
+    this.args.push(arg);
   }
 
   release(): void {
     if (this.head < this.waiting.length) {
       // Hand the slot over directly, so a newcomer cannot overtake the waiters.
       const next = this.waiting[this.head];
-      this.waiting[this.head++] = noop;
+      const arg = this.args[this.head];
+      this.waiting[this.head] = noop;
+      this.args[this.head++] = undefined;
       if (this.head === this.waiting.length) {
         this.waiting.length = 0;
+        this.args.length = 0;
         this.head = 0;
       } else if (this.head >= 1024 && this.head * 2 >= this.waiting.length) {
         // Drop the served prefix now and then, so a queue that never empties does not grow forever.
         this.waiting.splice(0, this.head);
+        this.args.splice(0, this.head);
         this.head = 0;
       }
-      next();
+      next(arg);
     } else {
       this.active--;
     }

@@ -27,7 +27,7 @@ export interface JsonLdSerializeOptions {
   em?: EntityManager;
 }
 
-type Collected = { isInitialized(): boolean; getItems(check?: boolean): object[] };
+type Collected = { isInitialized(): boolean; count(): number; getItems(check?: boolean): object[] };
 
 /**
  * Turns an `@ApiResource` entity into its JSON-LD document. Controllers return it and the Mercure
@@ -129,11 +129,17 @@ export class JsonLdSerializer {
       case ValueKind.ToOne:
         return raw === null ? null : this.relatedValue(Reference.unwrapReference(raw as object));
       case ValueKind.ToMany: {
-        const items = Array.isArray(raw) ? raw : (raw as Collected).isInitialized() ? (raw as Collected).getItems(false) : undefined;
-        if (items === undefined || items.length === 0) {
-          return items && [];
+        if (Array.isArray(raw)) {
+          return raw.length === 0 ? [] : [...raw].sort(byPrimaryKey(plan.prop.targetMeta)).map((item) => this.relatedValue(item));
         }
-        return [...items].sort(byPrimaryKey(plan.prop.targetMeta)).map((item) => this.relatedValue(item));
+        const collection = raw as Collected;
+        if (!collection.isInitialized()) {
+          return undefined;
+        }
+        // An empty collection (the common case on the flush path) needs no copy of its items.
+        return collection.count() === 0
+          ? []
+          : [...collection.getItems(false)].sort(byPrimaryKey(plan.prop.targetMeta)).map((item) => this.relatedValue(item));
       }
     }
     const value = plan.scalarReference && raw instanceof ScalarReference ? raw.unwrap() : raw;

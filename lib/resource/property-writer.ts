@@ -38,9 +38,14 @@ export function compilePropertyWriter(plans: readonly PropertyPlan[], convert: V
     }
     const plain = plan.kind === ValueKind.Scalar && !plan.serializer && !plan.customType && !plan.scalarReference;
     const general = `convert(plans[${i}], raw, groups)`;
+    // `convert` makes null of null for every kind but these two (a serializer sees null; a to-many
+    // collection is never null): an unset relation or embeddable costs no call.
+    const nullIsNull = !plan.serializer && plan.kind !== ValueKind.ToMany;
     const converted = plain
       ? `raw === null || typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' ? raw : raw instanceof Date ? isoString(raw) : ${general}`
-      : general;
+      : nullIsNull
+        ? `raw === null ? null : ${general}`
+        : general;
     values.push(plan.nullWhenUnset ? `const ${vars[i]} = ${converted};` : `const ${vars[i]} = raw === undefined ? undefined : ${converted};`);
   });
   const assign = (target: string) => vars.map((v, i) => `if (${v} !== undefined) ${target}[${keys[i]}] = ${v};`).join('\n');

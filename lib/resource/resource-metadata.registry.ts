@@ -61,7 +61,7 @@ export class ResourceMetadataRegistry {
   /** The validated `parents` of a resource (empty when it declares none). */
   getParents(resource: ResourceMetadata): readonly ParentRelation[] {
     this.ensureBuilt();
-    return this.parents.get(resource) ?? [];
+    return this.parents.get(resource) ?? NO_PARENTS;
   }
 
   /** The resource whose collection path is exactly `path`, e.g. `/books`. */
@@ -155,3 +155,6 @@ export class ResourceMetadataRegistry {
     return this.resources;
   }
 }
+
+/** Shared by every resource without `parents` (the flush asks once per change set). */
+const NO_PARENTS: readonly ParentRelation[] = Object.freeze([]);
