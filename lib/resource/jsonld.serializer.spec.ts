@@ -106,6 +106,20 @@ describe('JsonLdSerializer', () => {
     expect(grouped).not.toHaveProperty('internalNote');
   });
 
+  it('compiles one writer per set of visible properties, however many groups arrays callers make up', async () => {
+    const book = await ctx.orm.em.fork().findOneOrFail(Book, bookId);
+    const admin = await ctx.serializer.serialize(book, { groups: ['admin'] });
+    for (let i = 0; i < 500; i++) {
+      // Groups taken from a request: new arrays, other orders, names no property has.
+      const groups = i % 2 ? ['admin', `made-up-${i}`] : [`made-up-${i}`, 'public', 'admin'];
+      expect(await ctx.serializer.serialize(book, { groups })).toEqual(admin);
+      expect(await ctx.serializer.serialize(book, { groups: [`other-${i}`] })).not.toHaveProperty('internalNote');
+    }
+    const meta = ctx.orm.getMetadata().get(Book.name);
+    const cache = (ctx.serializer as unknown as { plans: WeakMap<object, { byVisible: Map<string, unknown> }> }).plans.get(meta)!;
+    expect(cache.byVisible.size).toBe(2); // with internalNote, and without
+  });
+
   it('serializes STI children with their own properties and the resource @type', async () => {
     const em = ctx.orm.em.fork();
     const dog = em.create(Dog, { name: 'Rex', breed: 'collie', kind: 'dog' });

@@ -47,7 +47,12 @@ type Collected = { isInitialized(): boolean; count(): number; getItems(check?: b
 @Injectable()
 export class JsonLdSerializer {
   private platform?: Platform;
-  private readonly plans = new WeakMap<EntityMetadata, Map<string, ClassPlan>>();
+  /**
+   * Plans with groups, per class: by the very groups array (a resource's `groups` option is the same
+   * array every time), else by the set of properties the groups let through, so that groups a
+   * caller makes up compile at most one writer per distinct set, never one per request.
+   */
+  private readonly plans = new WeakMap<EntityMetadata, { byArray: WeakMap<readonly string[], ClassPlan>; byVisible: Map<string, ClassPlan> }>();
   /** The plans without groups (the common case), looked up without building a key. */
   private readonly ungroupedPlans = new WeakMap<EntityMetadata, ClassPlan>();
 
@@ -80,7 +85,7 @@ export class JsonLdSerializer {
     const plan = this.planOf(meta, groups);
     const unloaded = plan.toMany.filter((p) => isUninitialized((entity as Record<string, unknown>)[p.name]));
     const loaded = unloaded.length > 0 ? await loader(entity, meta, unloaded.map((p) => p.name)) : undefined;
-    return this.document(entity, resource, iri, meta, plan, groups, loaded);
+    return plan.document(iri, resource.shortName, entity as Record<string, unknown>, groups, loaded);
   }
 
   /**
@@ -95,30 +100,9 @@ export class JsonLdSerializer {
         return undefined;
       }
     }
-    return this.document(entity, resource, iri, meta, plan, groups, undefined);
+    return plan.document(iri, resource.shortName, entity as Record<string, unknown>, groups, undefined);
   }
 
-  private document(
-    entity: object,
-    resource: ResourceMetadata,
-    iri: string,
-    meta: EntityMetadata,
-    plan: ClassPlan,
-    groups: readonly string[] | undefined,
-    loaded: Map<string, readonly object[]> | undefined,
-  ): JsonLdDocument {
-    return plan.document(iri, resource.shortName, entity as Record<string, unknown>, groups, loaded);
-  }
-
-  private writeProperties(
-    source: Record<string, unknown>,
-    plan: ClassPlan,
-    groups: readonly string[] | undefined,
-    target: Record<string, unknown>,
-    loaded?: Map<string, readonly object[]>,
-  ): void {
-    plan.write(source, target, groups, loaded);
-  }
 
   /** A property's JSON value (undefined: left out) by the general rules; the compiled writers inline the plain cases. */
   private readonly valueOf = (plan: PropertyPlan, raw: unknown, groups: readonly string[] | undefined): unknown =>
@@ -187,7 +171,7 @@ export class JsonLdSerializer {
       return value;
     }
     const result: Record<string, unknown> = {};
-    this.writeProperties(value as Record<string, unknown>, this.planOf(meta, groups), groups, result);
+    this.planOf(meta, groups).write(value as Record<string, unknown>, result, groups, undefined);
     return result;
   }
 
@@ -200,25 +184,31 @@ export class JsonLdSerializer {
       }
       return plan;
     }
-    let byGroups = this.plans.get(meta);
-    if (!byGroups) {
-      byGroups = new Map();
-      this.plans.set(meta, byGroups);
+    let cache = this.plans.get(meta);
+    if (!cache) {
+      cache = { byArray: new WeakMap(), byVisible: new Map() };
+      this.plans.set(meta, cache);
     }
+    let plan = cache.byArray.get(groups);
+    if (plan) return plan;
     // `undefined` (no filtering, above) and `[]` (only ungrouped properties) differ, as in MikroORM.
-    const groupsKey = groups.join('\u0000');
-    let plan = byGroups.get(groupsKey);
+    const visible = Object.values(meta.properties as Record<string, EntityProperty>)
+      .filter((prop) => prop.groups && isVisible(prop, groups))
+      .map((prop) => prop.name)
+      .join('\u0000');
+    plan = cache.byVisible.get(visible);
     if (!plan) {
       plan = this.buildPlan(meta, groups);
-      byGroups.set(groupsKey, plan);
+      cache.byVisible.set(visible, plan);
     }
+    cache.byArray.set(groups, plan);
     return plan;
   }
 
   private buildPlan(meta: EntityMetadata, groups: readonly string[] | undefined): ClassPlan {
     const properties = this.buildPropertyPlans(meta, groups);
     const { write, document } = compilePropertyWriter(properties, this.valueOf);
-    return { properties, toMany: properties.filter((plan) => plan.kind === ValueKind.ToMany), write, document };
+    return { toMany: properties.filter((plan) => plan.kind === ValueKind.ToMany), write, document };
   }
 
   private buildPropertyPlans(meta: EntityMetadata, groups: readonly string[] | undefined): PropertyPlan[] {

@@ -46,9 +46,8 @@ export type DocumentWriter = (
   loaded: Map<string, readonly object[]> | undefined,
 ) => { '@id': string; '@type': string; [property: string]: unknown };
 
-/** The plans of one entity class and groups: every visible property, the to-many ones among them, and the writers. */
+/** The plans of one entity class and groups: the visible to-many properties, and the writers. */
 export interface ClassPlan {
-  readonly properties: readonly PropertyPlan[];
   readonly toMany: readonly PropertyPlan[];
   readonly write: PropertyWriter;
   readonly document: DocumentWriter;
