@@ -115,7 +115,7 @@ describe('JsonLdSerializer', () => {
       expect(await ctx.serializer.serialize(book, { groups })).toEqual(admin);
       expect(await ctx.serializer.serialize(book, { groups: [`other-${i}`] })).not.toHaveProperty('internalNote');
     }
-    const meta = ctx.orm.getMetadata().get(Book.name);
+    const meta = ctx.resources.getEntityMeta(Book)!;
     const cache = (ctx.serializer as unknown as { plans: WeakMap<object, { byVisible: Map<string, unknown> }> }).plans.get(meta)!;
     expect(cache.byVisible.size).toBe(2); // with internalNote, and without
   });
