@@ -18,7 +18,7 @@
  */
 import { MercureHub } from '../lib/hub/mercure-hub';
 import { MAX_TEMPLATES_PER_SUBSCRIPTION } from '../lib/hub/subscribe';
-import { openStream, serveHub, subscribeAll, timePublishes } from './support/selector-bench';
+import { openStream, serveHub, subscribeAll, publishCostColumns, timePublishes } from './support/selector-bench';
 
 const PUBLISHES = 400;
 
@@ -74,9 +74,7 @@ export async function run(): Promise<void> {
       'asked (distinct)': scenario.templates,
       accepted: r.accepted,
       'subscriptions refused (429)': r.refused,
-      'publish p50 (µs)': Math.round(r.p50 * 1000),
-      'p10-p90 (µs)': `${Math.round(r.p10 * 1000)}-${Math.round(r.p90 * 1000)}`,
-      'p50 vs none': +(r.p50 / baseline).toFixed(2),
+      ...publishCostColumns(r, baseline, 2),
       'compiled states': r.states,
     });
   }

@@ -14,7 +14,7 @@
 import { MercureHub } from '../lib/hub/mercure-hub';
 import { MAX_URL_PATTERNS_PER_SUBSCRIPTION } from '../lib/hub/protocol-10';
 import { MAX_URL_PATTERN_TOPIC_LENGTH } from '../lib/hub/url-pattern';
-import { openStream, serveHub, subscribeAll, timePublishes } from './support/selector-bench';
+import { openStream, serveHub, subscribeAll, publishCostColumns, timePublishes } from './support/selector-bench';
 
 const PUBLISHES = 60;
 
@@ -74,9 +74,7 @@ export async function run(): Promise<void> {
       asked: scenario.patterns,
       accepted: r.accepted,
       'subscriptions refused (429)': r.refused,
-      'publish p50 (µs)': Math.round(r.p50 * 1000),
-      'p10-p90 (µs)': `${Math.round(r.p10 * 1000)}-${Math.round(r.p90 * 1000)}`,
-      'p50 vs none': +(r.p50 / baseline).toFixed(1),
+      ...publishCostColumns(r, baseline, 1),
     });
   }
   console.log(`Publish cost with distinct URL patterns subscribed (in-process publish, memory transport, ${PUBLISHES} updates to new topics each)`);
