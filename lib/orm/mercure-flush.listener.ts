@@ -413,7 +413,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   private build(entity: object, kind: EntityChangeKind, into: ResourceUpdate[], em: () => EntityManager): Promise<void> | void {
     let built: ReturnType<MercureUpdateFactory['create']>;
     try {
-      built = this.updates.create(entity, kind, em());
+      built = this.updates.create(entity, kind, em);
     } catch (error) {
       this.logBuildError(entity.constructor.name, kind, error);
       return;

@@ -43,7 +43,7 @@ export class MercureResourcePublisher {
 
   /** The update the listener would publish, or undefined when the resource publishes nothing for this change. */
   async build(entity: object, kind: EntityChangeKind, options: ResourcePublishOptions = {}): Promise<BuiltResourceUpdate | undefined> {
-    const built = await this.updates.create(entity, kind, freshEntityManager(this.orm.em, transactionOf(options.em)));
+    const built = await this.updates.create(entity, kind, () => freshEntityManager(this.orm.em, transactionOf(options.em)));
     return built && { hub: built.hub ?? this.hubs.defaultName, update: built.toUpdate() };
   }
 

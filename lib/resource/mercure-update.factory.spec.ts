@@ -11,7 +11,7 @@ describe('MercureUpdateFactory', () => {
   });
   afterAll(() => ctx.close());
 
-  const create = (entity: object, kind: 'create' | 'update' | 'delete') => factory.create(entity, kind, ctx.orm.em.fork());
+  const create = (entity: object, kind: 'create' | 'update' | 'delete') => factory.create(entity, kind, () => ctx.orm.em.fork());
   const book = () => Object.assign(new Book(), { id: 3, title: 'Dune' });
 
   it('publishes the JSON-LD document on the absolute IRI', async () => {

@@ -39,9 +39,11 @@ export class MercureUpdateFactory {
 
   /**
    * The update of this change, or undefined when the entity publishes nothing for it. Returned at
-   * once (no promise) in the common case: static options and no collection left to load.
+   * once (no promise) in the common case: static options and no collection left to load. `em`
+   * gives the entity manager functions and loading use; it is not called in the common case
+   * (the listener forks one only when asked).
    */
-  create(entity: object, kind: EntityChangeKind, em: EntityManager): ResourceUpdate | undefined | Promise<ResourceUpdate | undefined> {
+  create(entity: object, kind: EntityChangeKind, em: () => EntityManager): ResourceUpdate | undefined | Promise<ResourceUpdate | undefined> {
     const resource = this.resources.getByEntity(entity);
     const options = resource && this.mercureOptions(resource, entity);
     if (!resource || !options || (options.operations && !options.operations.includes(kind))) {
@@ -49,7 +51,7 @@ export class MercureUpdateFactory {
     }
     const iri = this.iris.getIriOfResource(entity, resource);
     if (typeof options.topics === 'function' || options.data || typeof options.id === 'function') {
-      return this.createWithFunctions(entity, kind, em, resource, options, iri);
+      return this.createWithFunctions(entity, kind, em(), resource, options, iri);
     }
     const topics = this.givenTopics(options.topics, entity, iri);
     let payload: string | JsonLdDocument | undefined;
@@ -60,7 +62,7 @@ export class MercureUpdateFactory {
       payload = this.serializer.serializeLoadedResource(entity, resource, iri, options.groups);
       if (payload === undefined) {
         return this.serializer
-          .serializeResource(entity, resource, iri, options.groups, loadCollectionsWith(em))
+          .serializeResource(entity, resource, iri, options.groups, loadCollectionsWith(em()))
           .then((document) => this.update(resource, options, iri, kind, topics, document, options.id as string | undefined));
       }
     }
