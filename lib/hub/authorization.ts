@@ -108,7 +108,7 @@ export class HubAuthorization {
     if (header !== undefined) {
       const match = /^Bearer +(\S+) *$/i.exec(header);
       if (!match) throw this.refuse(role, 'Authorization header is not "Bearer <token>"', version, 'invalid_request');
-      return tokenOf(match[1], 'header');
+      return this.tokenOf(match[1], 'header');
     }
     if (version === '1.0') {
       if (query.has('authorization') || query.has('access_token')) {
@@ -116,21 +116,26 @@ export class HubAuthorization {
       }
     } else {
       const fromQuery = query.get(PROTOCOL_0X.tokenQueryParameter!);
-      if (fromQuery !== null) return tokenOf(fromQuery, 'query');
+      if (fromQuery !== null) return this.tokenOf(fromQuery, 'query');
     }
-    const names = [this.config.cookieName, this.config.accessTokenCookieName].filter((_, i) =>
-      this.config.versions.has(i === 0 ? '0.x' : '1.0'),
-    );
-    if (version === '1.0') names.reverse();
+    const names: string[] = [];
+    if (this.config.versions.has('0.x')) names.push(this.config.cookieName);
+    // The request's version's cookie first.
+    if (this.config.versions.has('1.0')) names[version === '1.0' ? 'unshift' : 'push'](this.config.accessTokenCookieName);
     for (const name of names) {
       const cookie = readCookie(req.headers.cookie, name);
       if (cookie === undefined) continue;
       if (role === 'publisher' && !this.isPublishOriginAllowed(req)) {
         throw this.refuse(role, 'cookie sent from an origin not in publishOrigins', version, 'invalid_token');
       }
-      return tokenOf(cookie, 'cookie');
+      return this.tokenOf(cookie, 'cookie');
     }
     return undefined;
+  }
+
+  /** Only a hub speaking 1.0 reads the JOSE header (`typ: at+jwt`); the others never need it. */
+  private tokenOf(value: string, from: Token['from']): Token {
+    return { value, from, accessToken: this.config.versions.has('1.0') && isAccessToken(value) };
   }
 
   private isPublishOriginAllowed(req: IncomingMessage): boolean {
@@ -183,10 +188,6 @@ interface Token {
   from: 'header' | 'query' | 'cookie';
   /** Read once from the header: publishing and verifying both ask. */
   accessToken: boolean;
-}
-
-function tokenOf(value: string, from: Token['from']): Token {
-  return { value, from, accessToken: isAccessToken(value) };
 }
 
 /** Whether the token says it is an RFC 9068 access token (`typ: at+jwt`). */
