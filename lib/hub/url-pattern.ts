@@ -1,3 +1,5 @@
+import { LruMap } from './lru-map';
+
 /** The part of the WHATWG `URLPattern` the hub uses. */
 interface UrlPatternLike {
   test(input: string): boolean;
@@ -16,7 +18,10 @@ const URLPattern: UrlPatternClass =
 /** Topics longer than this never match a URL pattern (keeps a match's cost bounded). */
 export const MAX_URL_PATTERN_TOPIC_LENGTH = 2048;
 /** Most named groups (`:id`) in one pattern. */
-export const MAX_URL_PATTERN_GROUPS = 16;
+const MAX_URL_PATTERN_GROUPS = 16;
+
+/** Compiled patterns and refusals, by source (see `UrlPatternMatcher.compile`). */
+const compiled = new LruMap<string, UrlPatternMatcher | string>(1000);
 
 /**
  * A compiled URL pattern selector (`match_urlpattern`, protocol 1.0). URL patterns compile to
@@ -32,8 +37,21 @@ export class UrlPatternMatcher {
     readonly size: number,
   ) {}
 
-  /** The compiled pattern, or a reason why it is refused. */
+  /**
+   * The compiled pattern, or a reason why it is refused. Results are kept (bounded, recently used
+   * first): a 1.0 token's patterns are checked on every request that carries it, and a subscribed
+   * pattern is checked and then compiled for the index, and compiling builds regular expressions.
+   */
   static compile(source: string): UrlPatternMatcher | string {
+    let result = compiled.get(source);
+    if (result === undefined) {
+      result = UrlPatternMatcher.compileUncached(source);
+      compiled.set(source, result);
+    }
+    return result;
+  }
+
+  private static compileUncached(source: string): UrlPatternMatcher | string {
     const refused = unboundedShape(source);
     if (refused) return refused;
     try {
