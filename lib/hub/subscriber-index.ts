@@ -35,7 +35,7 @@ export class SubscriberIndex {
   constructor(
     private readonly selectors: TopicSelectorStore,
     private readonly maxTemplates: number,
-    private readonly maxUrlPatterns = 200,
+    private readonly maxUrlPatterns: number,
   ) {}
 
   /** Distinct templates subscribed on this instance. */
