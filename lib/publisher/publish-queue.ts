@@ -110,7 +110,7 @@ export class PublishQueue {
 
   /**
    * Queues an update; resolves with the id the hub assigned once delivered, or rejects (after
-   * logging) once given up. The caller must handle the rejection.
+   * logging) once given up. A caller that drops the promise leaves no unhandled rejection.
    */
   enqueue(update: Update): Promise<string> {
     const result = new Promise<string>((resolve, reject) => this.add(update, resolve, reject));
@@ -244,16 +244,13 @@ export class PublishQueue {
 
   /** A slot was handed to an entry that waited for one (its first attempt). */
   private readonly slotGranted = (entry: Entry): void => {
-    if (!this.closed) {
-      this.send(entry);
+    if (this.closed) {
+      // Given up the way every entry is once closed (as `deliver` does).
+      this.slots.release();
+      void this.attempts(entry, 1);
       return;
     }
-    this.slots.release();
-    try {
-      entry.failed(this.abandon(undefined));
-    } finally {
-      this.settle(entry);
-    }
+    this.send(entry);
   };
 
   /** The first attempt, holding a slot. */
