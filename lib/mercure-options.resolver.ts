@@ -179,10 +179,11 @@ function resolveHub(
     }
   }
   const audience = options.audience ?? (subscribeUrl && !subscribeUrl.startsWith('/') ? subscribeUrl : publishUrl);
-  if (protocol === '1.0' && jwt && typeof jwt === 'object' && 'secret' in jwt && !options.issuer) {
+  const signsAccessTokens = protocol === '1.0' && jwt && typeof jwt === 'object' && 'secret' in jwt;
+  if (signsAccessTokens && !options.issuer) {
     throw new MercureConfigurationError(`hub "${name}" speaks 1.0 and signs its tokens: set \`${optionPath}issuer\` (the \`iss\` the hub expects)`);
   }
-  if (protocol === '1.0' && jwt && typeof jwt === 'object' && 'secret' in jwt && !audience) {
+  if (signsAccessTokens && !audience) {
     throw new MercureConfigurationError(`hub "${name}" speaks 1.0 and signs its tokens: set \`${optionPath}audience\` (the hub's public URL)`);
   }
   return {
