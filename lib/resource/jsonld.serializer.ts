@@ -80,8 +80,7 @@ export class JsonLdSerializer {
     groups: readonly string[] | undefined,
     loader: CollectionLoader,
   ): Promise<JsonLdDocument> {
-    // The entity's own class metadata: an STI child has more properties than its resource class.
-    const meta = this.resources.getEntityMeta(entity.constructor) ?? resource.entityMeta;
+    const meta = this.metaOf(entity, resource);
     const plan = this.planOf(meta, groups);
     const unloaded = plan.toMany.filter((p) => isUninitialized((entity as Record<string, unknown>)[p.name]));
     const loaded = unloaded.length > 0 ? await loader(entity, meta, unloaded.map((p) => p.name)) : undefined;
@@ -93,8 +92,7 @@ export class JsonLdSerializer {
    * document, or undefined when a to-many collection must be loaded first (then call that).
    */
   serializeLoadedResource(entity: object, resource: ResourceMetadata, iri: string, groups: readonly string[] | undefined): JsonLdDocument | undefined {
-    const meta = this.resources.getEntityMeta(entity.constructor) ?? resource.entityMeta;
-    const plan = this.planOf(meta, groups);
+    const plan = this.planOf(this.metaOf(entity, resource), groups);
     for (const toMany of plan.toMany) {
       if (isUninitialized((entity as Record<string, unknown>)[toMany.name])) {
         return undefined;
@@ -103,6 +101,10 @@ export class JsonLdSerializer {
     return plan.document(iri, resource.shortName, entity as Record<string, unknown>, groups, undefined);
   }
 
+  /** The entity's own class metadata: an STI child has more properties than its resource class. */
+  private metaOf(entity: object, resource: ResourceMetadata): EntityMetadata {
+    return this.resources.getEntityMeta(entity.constructor) ?? resource.entityMeta;
+  }
 
   /** A property's JSON value (undefined: left out) by the general rules; the compiled writers inline the plain cases. */
   private readonly valueOf = (plan: PropertyPlan, raw: unknown, groups: readonly string[] | undefined): unknown =>
