@@ -173,8 +173,8 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     if (!inTransaction) {
       this.implicitFlushes.add(args.uow);
     }
-    const deletes: ResourceUpdate[] = [];
-    const parents: ParentRef[] = [];
+    const deletes = Array.of<ResourceUpdate>();
+    const parents = Array.of<ParentRef>();
     const em = lazyFreshEntityManager(this.orm.em, inTransaction ? args.em.getTransactionContext() : undefined);
     for (const changeSet of args.uow.getChangeSets()) {
       const kind = changeKindOf(changeSet);
@@ -262,7 +262,8 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
 
   /** Creates, updates, and owners of changed many-to-many collections, once each; ids must be assigned. */
   private async changesOf(uow: UnitOfWork, em: () => EntityManager): Promise<ResourceUpdate[]> {
-    const changed: ResourceUpdate[] = [];
+    // `Array.of()`, not `[]`, for the arrays that hold a flush's updates: see `compilePropertyWriter`.
+    const changed = Array.of<ResourceUpdate>();
     const seen = new Set<object>();
     for (const changeSet of uow.getChangeSets()) {
       const kind = changeKindOf(changeSet);
@@ -288,7 +289,10 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   }
 
   /** The updates of these changes: parents are loaded afresh through `em` and built now. */
-  private async resolve(changes: readonly Change[], em: () => EntityManager): Promise<ResourceUpdate[]> {
+  private async resolve(changes: readonly Change[], em: () => EntityManager): Promise<readonly ResourceUpdate[]> {
+    if (!changes.some((change) => change instanceof PendingParent)) {
+      return changes as readonly ResourceUpdate[]; // the common flush: nothing to load, no copy
+    }
     const updates: ResourceUpdate[] = [];
     for (const change of changes) {
       if (!(change instanceof PendingParent)) {
@@ -331,7 +335,7 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     this.outboxCommits.set(ctx, await this.outbox.write(this.rowsOf(updates), ctx));
   }
 
-  private async writeOutsideTransaction(updates: ResourceUpdate[]): Promise<void> {
+  private async writeOutsideTransaction(updates: readonly ResourceUpdate[]): Promise<void> {
     if (updates.length === 0) {
       return;
     }

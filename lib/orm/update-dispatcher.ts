@@ -16,7 +16,8 @@ import type { ResourceUpdate } from '../resource/resource-update';
  */
 export class UpdateDispatcher {
   private readonly logger = new Logger('Mercure');
-  private batches: (readonly ResourceUpdate[])[] = [];
+  // `Array.of()`, not `[]`: see `compilePropertyWriter` (V8 would soon make the literal's arrays in the old generation).
+  private batches = Array.of<readonly ResourceUpdate[]>();
   private scheduled?: { promise: Promise<void>; resolve: () => void };
 
   constructor(private readonly hubs: HubRegistry) {}
@@ -42,7 +43,7 @@ export class UpdateDispatcher {
     }
     const batches = this.batches;
     const scheduled = this.scheduled;
-    this.batches = [];
+    this.batches = Array.of();
     this.scheduled = undefined;
     for (const batch of batches) {
       for (const update of batch) {

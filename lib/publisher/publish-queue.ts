@@ -149,7 +149,7 @@ export class PublishQueue {
     }
     // Bookkeeping without promises: an entry counts the earlier unsettled entries sharing one of
     // its topics, and each of those starts it once the count drops to zero.
-    const entry: Entry = { update, topics: distinct(update.topics), queuedAt: Date.now(), blockers: 0, next: undefined, more: undefined, delivered, failed };
+    const entry = new Entry(update, distinct(update.topics), Date.now(), delivered, failed);
     for (const topic of entry.topics) {
       const tail = this.tails.get(topic);
       if (tail) {
@@ -465,23 +465,31 @@ export class PublishQueue {
 }
 
 /** One queued update, what it waits for, and who hears of its outcome. */
-interface Entry {
-  readonly update: Update;
-  /** Its distinct topics. */
-  readonly topics: readonly string[];
-  readonly queuedAt: number;
+/**
+ * One queued update. A class rather than an object literal: V8 would soon make a literal's
+ * entries in the old generation, each keeping its young update alive until a full collection
+ * (see `compilePropertyWriter`).
+ */
+class Entry {
   /** Earlier entries on one of its topics that have not settled yet. */
-  blockers: number;
+  blockers = 0;
   /** The first later entry waiting for this one (most have one at most: no array for it)... */
-  next: Entry | undefined;
+  next: Entry | undefined = undefined;
   /** ...and the others, each once. */
-  more: Entry[] | undefined;
-  readonly delivered: (id: string) => void;
-  readonly failed: (error: unknown) => void;
+  more: Entry[] | undefined = undefined;
+
+  constructor(
+    readonly update: Update,
+    /** Its distinct topics. */
+    readonly topics: readonly string[],
+    readonly queuedAt: number,
+    readonly delivered: (id: string) => void,
+    readonly failed: (error: unknown) => void,
+  ) {}
 }
 
 function distinct(topics: readonly string[]): readonly string[] {
-  return topics.length === 1 ? topics : [...new Set(topics)];
+  return topics.length === 1 ? topics : Array.from(new Set(topics));
 }
 
 function noop(): void {}

@@ -26,7 +26,9 @@ export class Update {
     options: UpdateOptions = {},
   ) {
     // A frozen array cannot change under us: shared, not copied (the ORM listener's are frozen).
-    this.topics = typeof topics === 'string' ? Object.freeze([topics]) : Object.isFrozen(topics) ? topics : Object.freeze([...topics]);
+    // `Array.of`/`Array.from` rather than literals, as V8 would soon make those in the old
+    // generation for updates that wait in a queue (see `compilePropertyWriter`).
+    this.topics = typeof topics === 'string' ? Object.freeze(Array.of(topics)) : Object.isFrozen(topics) ? topics : Object.freeze(Array.from(topics));
     if (this.topics.length === 0) {
       throw new TypeError('An update needs at least one topic');
     }

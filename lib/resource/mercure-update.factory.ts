@@ -80,7 +80,9 @@ export class MercureUpdateFactory {
   ): Promise<ResourceUpdate> {
     const context: MercureBuildContext = { kind, iri, em, load: (relation) => this.loadRelation(em, relation) };
     const given = typeof options.topics === 'function' ? await options.topics(entity, context) : options.topics;
-    const topics = this.givenTopics(given, entity, iri);
+    // An array, frozen now: the `data` function gets them.
+    const found = this.givenTopics(given, entity, iri);
+    const topics = Object.freeze(typeof found === 'string' ? [found] : found) as string[];
     // Deletes and `data` results are encoded now; the JSON-LD document is a detached snapshot,
     // encoded when the update is handed to the hub.
     let payload: string | JsonLdDocument;
@@ -100,7 +102,7 @@ export class MercureUpdateFactory {
     options: MercureResourceOptions,
     iri: string,
     kind: EntityChangeKind,
-    topics: readonly string[],
+    topics: string | string[],
     payload: string | JsonLdDocument,
     id: string | undefined,
   ): ResourceUpdate {
@@ -144,15 +146,19 @@ export class MercureUpdateFactory {
     return (await em.findOne(entity.constructor as any, where as any)) as R | null;
   }
 
-  private givenTopics(given: string | string[] | undefined, entity: object, iri: string): readonly string[] {
+  /**
+   * The absolute IRI alone, or the given topics, not frozen yet: `ResourceUpdate.toUpdate()`
+   * makes the array and freezes it after the flush (both cost, per entity).
+   */
+  private givenTopics(given: string | string[] | undefined, entity: object, iri: string): string | string[] {
     if (given === undefined) {
-      return Object.freeze([this.iris.toAbsolute(iri)]);
+      return this.iris.toAbsolute(iri);
     }
     const topics = (Array.isArray(given) ? given : [given]).map((topic) => (topic.startsWith('/') ? this.iris.toAbsolute(topic) : topic));
     if (topics.length === 0) {
       throw new Error(`The mercure "topics" of ${entity.constructor.name} gave no topic for ${iri}`);
     }
-    return Object.freeze(topics);
+    return topics;
   }
 }
 

@@ -26,16 +26,66 @@ describe('compilePropertyWriter', () => {
     expect(Object.keys(target)).toEqual(names.map((name) => `${name}!`));
   });
 
-  it('writes plain values and dates inline, and hands everything else to convert', () => {
+  it('writes plain values, dates and number or string keys inline, and hands everything else to convert', () => {
+    const primary = { kind: ValueKind.Primary };
     const { write } = compilePropertyWriter(
-      [plan('s'), plan('n'), plan('b'), plan('z'), plan('d'), plan('big'), plan('obj'), plan('gone', { serializer: String }), plan('pk', { kind: ValueKind.Primary })],
+      [
+        plan('s'),
+        plan('n'),
+        plan('b'),
+        plan('z'),
+        plan('d'),
+        plan('big'),
+        plan('obj'),
+        plan('gone', { serializer: String }),
+        plan('pk', primary),
+        plan('uuid', primary),
+        plan('oid', primary),
+        plan('typedPk', { ...primary, customType: {} as never }),
+      ],
       convert,
     );
     const target: Record<string, unknown> = {};
-    const source = { s: 'x', n: 1.5, b: false, z: null, d: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)), big: 12n, obj: { a: 1 }, gone: 'skip', pk: 7 };
+    const source = { s: 'x', n: 1.5, b: false, z: null, d: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)), big: 12n, obj: { a: 1 }, gone: 'skip', pk: 7, uuid: 'u-1', oid: { id: 1 }, typedPk: 8 };
     write(source, target, undefined, undefined);
-    expect(target).toEqual({ s: 'x', n: 1.5, b: false, z: null, d: '2024-01-02T03:04:05.006Z', big: 'big 12', obj: { from: 'obj' }, pk: { from: 'pk' } });
-    expect(converted).toEqual(['big', 'obj', 'gone', 'pk']);
+    expect(target).toEqual({
+      s: 'x',
+      n: 1.5,
+      b: false,
+      z: null,
+      d: '2024-01-02T03:04:05.006Z',
+      big: 'big 12',
+      obj: { from: 'obj' },
+      pk: 7,
+      uuid: 'u-1',
+      oid: { from: 'oid' },
+      typedPk: { from: 'typedPk' },
+    });
+    expect(converted).toEqual(['big', 'obj', 'gone', 'oid', 'typedPk']);
+  });
+
+  it('writes an initialized empty collection as a new empty array; any other to-many value goes to convert', () => {
+    const collection = (items: number[], initialized = true) => ({ isInitialized: () => initialized, count: () => items.length });
+    const toMany = { kind: ValueKind.ToMany, nullWhenUnset: false };
+    const { document } = compilePropertyWriter([plan('empty', toMany), plan('full', toMany), plan('lazy', toMany), plan('array', toMany)], convert);
+    const source = { empty: collection([]), full: collection([1]), lazy: collection([], false), array: [] };
+    const first = document('/x/1', 'X', source, undefined, undefined);
+    expect(first).toEqual({ '@id': '/x/1', '@type': 'X', empty: [], full: { from: 'full' }, lazy: { from: 'lazy' }, array: { from: 'array' } });
+    expect(converted).toEqual(['full', 'lazy', 'array']);
+    // Each document its own array: a caller may change one without touching the others.
+    expect(document('/x/2', 'X', source, undefined, undefined).empty).not.toBe(first.empty);
+  });
+
+  it('makes plain objects: Object.prototype, own enumerable properties only, the same JSON as a literal', () => {
+    const { document } = compilePropertyWriter([plan('a'), plan('b')], convert);
+    const full = document('/x/1', 'X', { a: 1, b: 'two' }, undefined, undefined);
+    const partial = document('/x/1', 'X', { a: 1, b: 'skip', toString: 'ignored' }, undefined, undefined);
+    for (const made of [full, partial]) {
+      expect(Object.getPrototypeOf(made)).toBe(Object.prototype);
+      expect(made.constructor).toBe(Object);
+      expect(Object.getOwnPropertyNames(made)).toEqual(Object.keys(made));
+    }
+    expect(JSON.stringify(full)).toBe(JSON.stringify({ '@id': '/x/1', '@type': 'X', a: 1, b: 'two' }));
   });
 
   it('writes null for an unset stored property, leaves out an unset one that is not stored', () => {

@@ -15,7 +15,7 @@ export type ValueConverter = (plan: PropertyPlan, raw: unknown, groups: readonly
  * Names are embedded as JSON string literals, never as code.
  *
  * `write` adds the properties to an object; `document` makes the whole JSON-LD document, `@id` and
- * `@type` first, in one object literal when no property is left out (the common case: one
+ * `@type` first, in one constructor call when no property is left out (the common case: one
  * allocation, every document of the class with the same hidden class).
  */
 export function compilePropertyWriter(plans: readonly PropertyPlan[], convert: ValueConverter): CompiledWriter {
@@ -41,26 +41,44 @@ export function compilePropertyWriter(plans: readonly PropertyPlan[], convert: V
     // `convert` makes null of null for every kind but these two (a serializer sees null; a to-many
     // collection is never null): an unset relation or embeddable costs no call.
     const nullIsNull = !plan.serializer && plan.kind !== ValueKind.ToMany;
-    const converted = plain
-      ? `raw === null || typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' ? raw : raw instanceof Date ? isoString(raw) : ${general}`
-      : nullIsNull
-        ? `raw === null ? null : ${general}`
-        : general;
+    const bare = !plan.serializer && !plan.customType && !plan.scalarReference;
+    let converted: string;
+    if (plain) {
+      converted = `raw === null || typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' ? raw : raw instanceof Date ? isoString(raw) : ${general}`;
+    } else if (bare && plan.kind === ValueKind.Primary) {
+      // The platform normalizes only driver objects (MongoDB's ObjectId): a number or a string is itself.
+      converted = `typeof raw === 'number' || typeof raw === 'string' ? raw : raw === null ? null : ${general}`;
+    } else if (bare && plan.kind === ValueKind.ToMany) {
+      // An initialized empty collection (every new entity's) is an empty array: no call into the
+      // general rules (`new Array()`, not a literal: see the documents below).
+      converted = `raw !== null && !Array.isArray(raw) && raw.isInitialized() && raw.count() === 0 ? Array.of() : ${general}`;
+    } else {
+      converted = nullIsNull ? `raw === null ? null : ${general}` : general;
+    }
     values.push(plan.nullWhenUnset ? `const ${vars[i]} = ${converted};` : `const ${vars[i]} = raw === undefined ? undefined : ${converted};`);
   });
   const assign = (target: string) => vars.map((v, i) => `if (${v} !== undefined) ${target}[${keys[i]}] = ${v};`).join('\n');
   const allPresent = vars.length ? vars.map((v) => `${v} !== undefined`).join(' && ') : 'true';
-  const literal = ['"@id": id', '"@type": type', ...vars.map((v, i) => `${keys[i]}: ${v}`)].join(', ');
+  const fields = vars.map((v, i) => `this[${keys[i]}] = ${v};`).join('\n');
+  // Documents are made with `new` rather than an object literal: V8 tracks the objects a literal
+  // makes and, once many of them outlive a minor collection (the listener keeps its snapshots
+  // until just after the flush), allocates all later ones in the old generation, where they keep
+  // the young strings they hold alive until a full collection. `new` has no such tracking. The
+  // prototype is `Object.prototype`, so a document is a plain object as before.
   const factory = new Function(
     'plans',
     'convert',
     'isoString',
     'callGetter',
-    `return {
+    `function Full(id, type, ${vars.join(', ')}) {\nthis["@id"] = id;\nthis["@type"] = type;\n${fields}\n}
+    Full.prototype = Object.prototype;
+    function Head(id, type) {\nthis["@id"] = id;\nthis["@type"] = type;\n}
+    Head.prototype = Object.prototype;
+    return {
       write(source, target, groups, loaded) {\n${values.join('\n')}\n${assign('target')}\n},
       document(id, type, source, groups, loaded) {\n${values.join('\n')}
-        if (${allPresent}) return { ${literal} };
-        const document = { "@id": id, "@type": type };\n${assign('document')}
+        if (${allPresent}) return new Full(id, type, ${vars.join(', ')});
+        const document = new Head(id, type);\n${assign('document')}
         return document;
       },
     };`,

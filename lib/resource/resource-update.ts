@@ -19,7 +19,8 @@ export class ResourceUpdate {
     /** Relative IRI of the entity: the identity several changes of one entity are folded by. */
     readonly iri: string,
     readonly kind: EntityChangeKind,
-    readonly topics: readonly string[],
+    /** One topic (the entity's IRI, the common case: no array until `toUpdate()`), or several. */
+    readonly topics: string | string[],
     private readonly payload: string | JsonLdDocument,
     private readonly options: UpdateOptions,
   ) {}
@@ -27,7 +28,8 @@ export class ResourceUpdate {
   toUpdate(): Update {
     if (!this.encoded) {
       const data = typeof this.payload === 'string' ? this.payload : JSON.stringify(this.payload);
-      this.encoded = new Update(this.topics, data, this.options);
+      // Frozen here rather than when built: the flush does not pay for it, and nothing changes them in between.
+      this.encoded = new Update(typeof this.topics === 'string' ? this.topics : Object.freeze(this.topics), data, this.options);
     }
     return this.encoded;
   }
