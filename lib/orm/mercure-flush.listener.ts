@@ -264,18 +264,24 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
   private async changesOf(uow: UnitOfWork, em: () => EntityManager): Promise<ResourceUpdate[]> {
     // `Array.of()`, not `[]`, for the arrays that hold a flush's updates: see `compilePropertyWriter`.
     const changed = Array.of<ResourceUpdate>();
-    const seen = new Set<object>();
-    for (const changeSet of uow.getChangeSets()) {
+    // One change set per entity (MikroORM 6 and 7 keep them in a map by entity): no set of the
+    // entities seen is needed unless a collection's owner may be one of them.
+    const changeSets = uow.getChangeSets();
+    for (const changeSet of changeSets) {
       const kind = changeKindOf(changeSet);
-      if (kind !== 'delete' && !seen.has(changeSet.entity) && this.updates.publishesClass(changeSet.meta.class)) {
-        seen.add(changeSet.entity);
+      if (kind !== 'delete' && this.updates.publishesClass(changeSet.meta.class)) {
         const building = this.build(changeSet.entity, kind, changed, em);
         if (building) {
           await building;
         }
       }
     }
-    for (const collection of uow.getCollectionUpdates()) {
+    const collections = uow.getCollectionUpdates();
+    if (collections.length === 0) {
+      return changed;
+    }
+    const seen = new Set<object>(changeSets.filter((changeSet) => changeKindOf(changeSet) !== 'delete').map((changeSet) => changeSet.entity));
+    for (const collection of collections) {
       const owner = collectionOwner(collection);
       if (owner && !seen.has(owner) && this.updates.publishesClass(owner.constructor)) {
         seen.add(owner);
