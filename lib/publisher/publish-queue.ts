@@ -464,9 +464,9 @@ export class PublishQueue {
   }
 }
 
-/** One queued update, what it waits for, and who hears of its outcome. */
 /**
- * One queued update. A class rather than an object literal: V8 would soon make a literal's
+ * One queued update, what it waits for, and who hears of its outcome. A class rather than an
+ * object literal: V8 would soon make a literal's
  * entries in the old generation, each keeping its young update alive until a full collection
  * (see `compilePropertyWriter`).
  */

@@ -47,6 +47,18 @@ describe('MercureUpdateFactory', () => {
     expect((await create(cat, 'create'))!.toUpdate().topics).toEqual([`${BASE_URL}/cats`, 'urn:cats']);
   });
 
+  it('freezes the topics of every update (the IRI, a static list, a topics function), never the options themselves', async () => {
+    const cat = Object.assign(new Cat(), { id: 1, name: 'Tom', kind: 'cat' });
+    const notice = Object.assign(new Notice(), { id: 4, headline: 'Hi', published: true });
+    for (const entity of [book(), cat, notice]) {
+      const update = (await create(entity, 'update'))!.toUpdate();
+      expect(Object.isFrozen(update.topics)).toBe(true);
+      expect(Object.isFrozen(update)).toBe(true);
+    }
+    const options = ctx.resources.getByClass(Cat)!.options.mercure as { topics: string[] };
+    expect(Array.isArray(options.topics) && !Object.isFrozen(options.topics)).toBe(true);
+  });
+
   it('lets a mercure function decide per entity, and a data function replace the payload', async () => {
     const notice = Object.assign(new Notice(), { id: 4, headline: 'Hi', published: false });
     expect((await create(notice, 'create'))).toBeUndefined();

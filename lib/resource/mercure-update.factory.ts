@@ -82,7 +82,7 @@ export class MercureUpdateFactory {
     const given = typeof options.topics === 'function' ? await options.topics(entity, context) : options.topics;
     // An array, frozen now: the `data` function gets them.
     const found = this.givenTopics(given, entity, iri);
-    const topics = Object.freeze(typeof found === 'string' ? [found] : found) as string[];
+    const topics: readonly string[] = Object.freeze(typeof found === 'string' ? [found] : found);
     // Deletes and `data` results are encoded now; the JSON-LD document is a detached snapshot,
     // encoded when the update is handed to the hub.
     let payload: string | JsonLdDocument;
@@ -102,7 +102,7 @@ export class MercureUpdateFactory {
     options: MercureResourceOptions,
     iri: string,
     kind: EntityChangeKind,
-    topics: string | string[],
+    topics: string | readonly string[],
     payload: string | JsonLdDocument,
     id: string | undefined,
   ): ResourceUpdate {
@@ -148,7 +148,7 @@ export class MercureUpdateFactory {
 
   /**
    * The absolute IRI alone, or the given topics, not frozen yet: `ResourceUpdate.toUpdate()`
-   * makes the array and freezes it after the flush (both cost, per entity).
+   * makes the array and freezes it (in memory mode after the flush: both cost, per entity).
    */
   private givenTopics(given: string | string[] | undefined, entity: object, iri: string): string | string[] {
     if (given === undefined) {

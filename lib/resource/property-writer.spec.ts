@@ -76,6 +76,22 @@ describe('compilePropertyWriter', () => {
     expect(document('/x/2', 'X', source, undefined, undefined).empty).not.toBe(first.empty);
   });
 
+  it('defines keys Object.prototype has (toString, __proto__) as own properties, leaving the prototype alone', () => {
+    const { document, write } = compilePropertyWriter([plan('a', { key: 'toString' }), plan('b', { key: '__proto__' }), plan('c', { nullWhenUnset: false })], convert);
+    const source = { a: 'text', b: { polluted: true } };
+    const target: Record<string, unknown> = {};
+    write(source, target, undefined, undefined);
+    for (const made of [document('/x/1', 'X', source, undefined, undefined), target]) {
+      expect(Object.getPrototypeOf(made)).toBe(Object.prototype);
+      expect(Object.getOwnPropertyNames(made)).toEqual(expect.arrayContaining(['toString', '__proto__']));
+      expect(JSON.parse(JSON.stringify(made))).toMatchObject({ toString: 'text' });
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+    expect(JSON.stringify(document('/x/1', 'X', { ...source, c: 3 }, undefined, undefined))).toBe(
+      '{"@id":"/x/1","@type":"X","toString":"text","__proto__":{"from":"b"},"c":3}',
+    );
+  });
+
   it('makes plain objects: Object.prototype, own enumerable properties only, the same JSON as a literal', () => {
     const { document } = compilePropertyWriter([plan('a'), plan('b')], convert);
     const full = document('/x/1', 'X', { a: 1, b: 'two' }, undefined, undefined);

@@ -50,16 +50,20 @@ export function compilePropertyWriter(plans: readonly PropertyPlan[], convert: V
       converted = `typeof raw === 'number' || typeof raw === 'string' ? raw : raw === null ? null : ${general}`;
     } else if (bare && plan.kind === ValueKind.ToMany) {
       // An initialized empty collection (every new entity's) is an empty array: no call into the
-      // general rules (`new Array()`, not a literal: see the documents below).
+      // general rules (`Array.of()`, not a literal or `new Array()`: see the documents below).
       converted = `raw !== null && !Array.isArray(raw) && raw.isInitialized() && raw.count() === 0 ? Array.of() : ${general}`;
     } else {
       converted = nullIsNull ? `raw === null ? null : ${general}` : general;
     }
     values.push(plan.nullWhenUnset ? `const ${vars[i]} = ${converted};` : `const ${vars[i]} = raw === undefined ? undefined : ${converted};`);
   });
-  const assign = (target: string) => vars.map((v, i) => `if (${v} !== undefined) ${target}[${keys[i]}] = ${v};`).join('\n');
+  // A key `Object.prototype` has (`toString`, `__proto__`...) is defined, not assigned: assigning
+  // would set the prototype, or do nothing where `Object.prototype` is frozen.
+  const set = (target: string, i: number) =>
+    plans[i].key in Object.prototype ? `define(${target}, ${keys[i]}, ${vars[i]});` : `${target}[${keys[i]}] = ${vars[i]};`;
+  const assign = (target: string) => vars.map((v, i) => `if (${v} !== undefined) ${set(target, i)}`).join('\n');
   const allPresent = vars.length ? vars.map((v) => `${v} !== undefined`).join(' && ') : 'true';
-  const fields = vars.map((v, i) => `this[${keys[i]}] = ${v};`).join('\n');
+  const fields = vars.map((_, i) => set('this', i)).join('\n');
   // Documents are made with `new` rather than an object literal: V8 tracks the objects a literal
   // makes and, once many of them outlive a minor collection (the listener keeps its snapshots
   // until just after the flush), allocates all later ones in the old generation, where they keep
@@ -70,6 +74,7 @@ export function compilePropertyWriter(plans: readonly PropertyPlan[], convert: V
     'convert',
     'isoString',
     'callGetter',
+    'define',
     `function Full(id, type, ${vars.join(', ')}) {\nthis["@id"] = id;\nthis["@type"] = type;\n${fields}\n}
     Full.prototype = Object.prototype;
     function Head(id, type) {\nthis["@id"] = id;\nthis["@type"] = type;\n}
@@ -83,13 +88,17 @@ export function compilePropertyWriter(plans: readonly PropertyPlan[], convert: V
       },
     };`,
   );
-  return factory(plans, convert, isoString, callGetter) as CompiledWriter;
+  return factory(plans, convert, isoString, callGetter, define) as CompiledWriter;
 }
 
 /** The compiled writers of one class and groups. */
 export interface CompiledWriter {
   readonly write: PropertyWriter;
   readonly document: DocumentWriter;
+}
+
+function define(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function callGetter(source: Record<string, unknown>, name: string): unknown {

@@ -20,7 +20,7 @@ export class ResourceUpdate {
     readonly iri: string,
     readonly kind: EntityChangeKind,
     /** One topic (the entity's IRI, the common case: no array until `toUpdate()`), or several. */
-    readonly topics: string | string[],
+    readonly topics: string | readonly string[],
     private readonly payload: string | JsonLdDocument,
     private readonly options: UpdateOptions,
   ) {}
@@ -28,7 +28,8 @@ export class ResourceUpdate {
   toUpdate(): Update {
     if (!this.encoded) {
       const data = typeof this.payload === 'string' ? this.payload : JSON.stringify(this.payload);
-      // Frozen here rather than when built: the flush does not pay for it, and nothing changes them in between.
+      // Made and frozen here rather than when built: in memory mode, after the flush has returned.
+      // Nothing changes them in between (arrays given by a `topics` function are copies).
       this.encoded = new Update(typeof this.topics === 'string' ? this.topics : Object.freeze(this.topics), data, this.options);
     }
     return this.encoded;
