@@ -6,6 +6,7 @@ import 'reflect-metadata';
 
 const benches: [string, () => Promise<{ run(): Promise<void> }>][] = [
   ['em.flush() with and without the Mercure listener', () => import('./flush.bench')],
+  ['em.flush() with and without the Mercure listener: minor collections', () => import('./flush-gc.bench')],
   ['publish throughput to a local HTTP hub', () => import('./publish.bench')],
   ['embedded hub fan-out', () => import('./hub.bench')],
   ['embedded hub on every core (node:cluster, Redis transport)', () => import('./cluster.bench')],

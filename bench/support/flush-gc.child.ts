@@ -1,0 +1,36 @@
+/**
+ * Child process of `flush-gc.bench.ts`, run under `node --trace-gc-nvp`: flushes updates of the
+ * same 1,000 books in a loop, then prints nothing (the parent reads V8's GC lines). MODE:
+ * `without` (no listener), `encoded` (the listener, its updates encoded right after the flush and
+ * dropped instead of queued), `queued` (the listener and its queue, to a transport answering at once).
+ */
+import 'reflect-metadata';
+import { Book } from '../../lib/orm/__fixtures__/entities';
+import { createMercureTestContext } from '../../lib/orm/__fixtures__/mercure-test-context';
+
+const ROUNDS = 200;
+
+async function main(mode: string): Promise<void> {
+  const ctx = await createMercureTestContext({ withoutListener: mode === 'without', transport: { send: async () => 'urn:uuid:bench' } });
+  if (mode === 'encoded') {
+    // The listener encodes each update as it hands it to the hub, which drops it here.
+    ctx.hubs.get(undefined).dispatch = () => undefined;
+  }
+  const em = ctx.orm.em.fork();
+  const books = Array.from({ length: 1000 }, (_, i) =>
+    em.create(Book, { title: `Book ${i}`, author: 'Bench', isbn: `978-${i}`, publishedAt: new Date(1_700_000_000_000 + i) }),
+  );
+  await em.flush();
+  for (let round = 0; round < ROUNDS; round++) {
+    books.forEach((book, i) => (book.title = `Book ${i} (rev ${round})`));
+    await em.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    await ctx.drain();
+  }
+  await ctx.close();
+}
+
+main(process.argv[2] ?? 'queued').catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
