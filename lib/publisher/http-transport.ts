@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import { HubDeliveryError, PublishTransport } from './publish-transport';
 import { redactSecrets } from './redact-secrets';
+import { formEncode } from './form-urlencoded';
 import { collectResponse, type CollectedResponse } from './response-collector';
 import type { TokenProvider } from './token-provider';
 import { Update } from './update';
@@ -32,24 +33,24 @@ const STORED_BODY_LIMIT = 2000;
  * `retry` when set.
  */
 export function encodeUpdate(update: Update): string {
-  const form = new URLSearchParams();
+  let body = '';
   for (const topic of update.topics) {
-    form.append('topic', topic);
+    body += `topic=${formEncode(topic)}&`;
   }
-  form.append('data', update.data);
+  body += `data=${formEncode(update.data)}`;
   if (update.private) {
-    form.append('private', 'on');
+    body += '&private=on';
   }
   if (update.id !== undefined) {
-    form.append('id', update.id);
+    body += `&id=${formEncode(update.id)}`;
   }
   if (update.type !== undefined) {
-    form.append('type', update.type);
+    body += `&type=${formEncode(update.type)}`;
   }
   if (update.retry !== undefined) {
-    form.append('retry', String(update.retry));
+    body += `&retry=${formEncode(String(update.retry))}`;
   }
-  return form.toString();
+  return body;
 }
 
 /**
