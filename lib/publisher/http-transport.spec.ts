@@ -167,6 +167,48 @@ describe('HttpTransport', () => {
     ]);
   });
 
+  it('sends the token of each request, whether the provider hands back a settled promise again or a new one', async () => {
+    // A fixed or cached token comes back as the same promise, a rotated one as a new promise.
+    const one = Promise.resolve('token-one-secret');
+    const two = Promise.resolve('token-two-secret');
+    const given = [one, one, two, two, one, Promise.resolve('token-three-secret')];
+    let call = 0;
+    transport = new HttpTransport({ url: hub.url, token: () => given[call++] });
+    for (let i = 0; i < given.length; i++) {
+      await transport.send(new Update('t', String(i)));
+    }
+    // Concurrent sends on a settled promise, and on one still pending.
+    let release!: (token: string) => void;
+    const later = new Promise<string>((resolve) => (release = resolve));
+    given.push(one, one, later, later);
+    const sends = [0, 1, 2, 3].map((i) => transport!.send(new Update('t', `c${i}`)));
+    release('token-four-secret');
+    await Promise.all(sends);
+
+    expect(call).toBe(given.length);
+    const byData = new Map(hub.requests.map((r) => [field(r, 'data')[0], r.headers.authorization]));
+    expect([...'012345'].map((i) => byData.get(i))).toEqual(
+      ['one', 'one', 'two', 'two', 'one', 'three'].map((name) => `Bearer token-${name}-secret`),
+    );
+    expect(['c0', 'c1', 'c2', 'c3'].map((i) => byData.get(i))).toEqual(
+      ['one', 'one', 'four', 'four'].map((name) => `Bearer token-${name}-secret`),
+    );
+  });
+
+  it('keeps a token given as a settled promise out of errors', async () => {
+    hub.handler = (req, res) => {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end(`you sent ${req.headers.authorization}`);
+    };
+    const token = Promise.resolve('opaque-token-that-is-secret');
+    transport = new HttpTransport({ url: hub.url, token: () => token });
+    for (let i = 0; i < 2; i++) {
+      const error = await failure(transport.send(new Update('t')));
+      expect(error.message).not.toContain('opaque-token-that-is-secret');
+      expect(error.body).not.toContain('opaque-token-that-is-secret');
+    }
+  });
+
   it('reuses keep-alive connections', async () => {
     transport = new HttpTransport({ url: hub.url, connections: 4 });
     for (let i = 0; i < 50; i++) {
