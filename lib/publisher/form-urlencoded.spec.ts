@@ -1,4 +1,11 @@
-import { formEncode } from './form-urlencoded';
+import { FormWriter } from './form-urlencoded';
+
+const writer = new FormWriter();
+
+/** One value through the writer, as text. */
+function formEncode(value: string): string {
+  return writer.start().field('v', value).finish().toString('latin1').slice('v='.length);
+}
 
 /** What the serializer must match: the standard one, through `URLSearchParams`. */
 function reference(value: string): string {
@@ -16,7 +23,7 @@ function random(seed: number): () => number {
   };
 }
 
-describe('formEncode', () => {
+describe('FormWriter', () => {
   it.each([
     ['empty', ''],
     ['plain', 'abcXYZ019'],
@@ -50,6 +57,22 @@ describe('formEncode', () => {
       }
       expect([value, formEncode(value)]).toEqual([value, reference(value)]);
     }
+  });
+
+  it('joins fields with & and starts afresh after finish()', () => {
+    const first = writer.start().field('topic', 'a b').field('topic', 'é').field('data', '').finish();
+    expect(first.toString('latin1')).toBe(new URLSearchParams([['topic', 'a b'], ['topic', 'é'], ['data', '']]).toString());
+    const second = writer.start().field('data', 'x').finish();
+    expect(second.toString('latin1')).toBe('data=x');
+    // Each body is its own copy: the next one does not overwrite it.
+    expect(first.toString('latin1')).toBe('topic=a+b&topic=%C3%A9&data=');
+  });
+
+  it('grows for a large value, and gives the room back afterwards', () => {
+    const large = 'é€😀 &'.repeat(40_000);
+    expect(writer.start().field('data', large).finish().toString('latin1')).toBe(`data=${reference(large)}`);
+    expect(writer.start().field('data', 'small').finish().toString('latin1')).toBe('data=small');
+    expect((writer as unknown as { bytes: Buffer }).bytes.length).toBeLessThanOrEqual(64 * 1024);
   });
 
   it('turns what is not a string into one, as URLSearchParams does', () => {

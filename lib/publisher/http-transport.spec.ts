@@ -1,5 +1,5 @@
 import { jwtVerify } from 'jose';
-import { encodeUpdate, HttpTransport, parseRetryAfter } from './http-transport';
+import { encodeUpdate, encodeUpdateBody, HttpTransport, parseRetryAfter } from './http-transport';
 import { FakeHub, field, freePort, startFakeHub } from '../../test/support/fake-hub';
 import { PublishQueue } from './publish-queue';
 import { HubDeliveryError } from './publish-transport';
@@ -57,6 +57,7 @@ describe('encodeUpdate', () => {
     ];
     for (const update of updates) {
       expect(encodeUpdate(update)).toBe(reference(update));
+      expect(encodeUpdateBody(update).equals(Buffer.from(reference(update)))).toBe(true);
     }
   });
 

@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import { HubDeliveryError, PublishTransport } from './publish-transport';
 import { redactSecrets } from './redact-secrets';
-import { formEncode } from './form-urlencoded';
+import { FormWriter } from './form-urlencoded';
 import { dispatchCollecting, type CollectedResponse, type ResponseReceiver } from './response-collector';
 import type { TokenProvider } from './token-provider';
 import { Update } from './update';
@@ -33,25 +33,34 @@ const STORED_BODY_LIMIT = 2000;
  * `retry` when set.
  */
 export function encodeUpdate(update: Update): string {
-  let body = '';
+  // The body is ASCII: every other character is percent-encoded.
+  return encodeUpdateBody(update).toString('latin1');
+}
+
+/** `encodeUpdate()` as the bytes sent. */
+export function encodeUpdateBody(update: Update): Buffer {
+  const form = FORM.start();
   for (const topic of update.topics) {
-    body += `topic=${formEncode(topic)}&`;
+    form.field('topic', topic);
   }
-  body += `data=${formEncode(update.data)}`;
+  form.field('data', update.data);
   if (update.private) {
-    body += '&private=on';
+    form.field('private', 'on');
   }
   if (update.id !== undefined) {
-    body += `&id=${formEncode(update.id)}`;
+    form.field('id', update.id);
   }
   if (update.type !== undefined) {
-    body += `&type=${formEncode(update.type)}`;
+    form.field('type', update.type);
   }
   if (update.retry !== undefined) {
-    body += `&retry=${formEncode(String(update.retry))}`;
+    form.field('retry', String(update.retry));
   }
-  return body;
+  return form.finish();
 }
+
+/** Bodies are written one at a time, synchronously: one writer (and its room) serves them all. */
+const FORM = new FormWriter();
 
 /**
  * Publishes to a hub over HTTP (`POST`, form-encoded, bearer token), on a pool of keep-alive
@@ -95,7 +104,7 @@ export class HttpTransport implements PublishTransport {
   }
 
   send(update: Update): Promise<string> {
-    const body = encodeUpdate(update);
+    const body = encodeUpdateBody(update);
     return new Promise<string>((resolve, reject) => {
       const provider = this.options.token;
       if (provider === undefined) {
@@ -126,7 +135,7 @@ export class HttpTransport implements PublishTransport {
     });
   }
 
-  private post(attempt: Attempt, body: string): void {
+  private post(attempt: Attempt, body: Buffer): void {
     try {
       // The whole answer is read: an unread body would keep the connection from the pool.
       dispatchCollecting(this.pool, { method: 'POST', path: this.path, headers: this.headersFor(attempt.token) as string[], body }, attempt);
