@@ -1,5 +1,5 @@
 import { jwtVerify } from 'jose';
-import { encodeUpdate, HttpTransport, parseRetryAfter } from './http-transport';
+import { encodeUpdate, encodeUpdateBody, HttpTransport, parseRetryAfter } from './http-transport';
 import { FakeHub, field, freePort, startFakeHub } from '../../test/support/fake-hub';
 import { PublishQueue } from './publish-queue';
 import { HubDeliveryError } from './publish-transport';
@@ -30,6 +30,35 @@ describe('encodeUpdate', () => {
       'topic=https%3A%2F%2Fexample.com%2Fbooks%2F1&topic=https%3A%2F%2Fexample.com%2Fbooks%2F%7Bid%7D' +
         '&data=a+b%26c%3Dd%0A%C3%A9&private=on&id=urn%3Auuid%3A1&type=book&retry=1500',
     );
+  });
+
+  it('writes the body URLSearchParams writes, whatever the fields contain', () => {
+    // The general serializer, field by field in the same order: the oracle for the fast path.
+    const reference = (update: Update): string => {
+      const form = new URLSearchParams();
+      for (const topic of update.topics) form.append('topic', topic);
+      form.append('data', update.data);
+      if (update.private) form.append('private', 'on');
+      if (update.id !== undefined) form.append('id', update.id);
+      if (update.type !== undefined) form.append('type', update.type);
+      if (update.retry !== undefined) form.append('retry', String(update.retry));
+      return form.toString();
+    };
+    const tricky = 'a&b=c+d e\nf\r\ng%20é€😀\ud800~!\'()*';
+    const updates = [
+      new Update([`https://example.com/${tricky}`, 'urn:x:{id}', tricky], `{"text":${JSON.stringify(tricky)}}\n${tricky}`, {
+        private: true,
+        id: `id ${tricky}`,
+        type: `type ${tricky}`,
+        retry: 1e21,
+      }),
+      new Update('plain', 'plain'),
+      new Update(['same', 'same'], '', { retry: 0, id: '', type: '' }),
+    ];
+    for (const update of updates) {
+      expect(encodeUpdate(update)).toBe(reference(update));
+      expect(encodeUpdateBody(update).equals(Buffer.from(reference(update)))).toBe(true);
+    }
   });
 
   it('always sends data, omits what is unset, and keeps a zero retry', () => {
@@ -137,6 +166,48 @@ describe('HttpTransport', () => {
       'Bearer rotating-2',
       'Bearer rotating-3',
     ]);
+  });
+
+  it('sends the token of each request, whether the provider hands back a settled promise again or a new one', async () => {
+    // A fixed or cached token comes back as the same promise, a rotated one as a new promise.
+    const one = Promise.resolve('token-one-secret');
+    const two = Promise.resolve('token-two-secret');
+    const given = [one, one, two, two, one, Promise.resolve('token-three-secret')];
+    let call = 0;
+    transport = new HttpTransport({ url: hub.url, token: () => given[call++] });
+    for (let i = 0; i < given.length; i++) {
+      await transport.send(new Update('t', String(i)));
+    }
+    // Concurrent sends on a settled promise, and on one still pending.
+    let release!: (token: string) => void;
+    const later = new Promise<string>((resolve) => (release = resolve));
+    given.push(one, one, later, later);
+    const sends = [0, 1, 2, 3].map((i) => transport!.send(new Update('t', `c${i}`)));
+    release('token-four-secret');
+    await Promise.all(sends);
+
+    expect(call).toBe(given.length);
+    const byData = new Map(hub.requests.map((r) => [field(r, 'data')[0], r.headers.authorization]));
+    expect([...'012345'].map((i) => byData.get(i))).toEqual(
+      ['one', 'one', 'two', 'two', 'one', 'three'].map((name) => `Bearer token-${name}-secret`),
+    );
+    expect(['c0', 'c1', 'c2', 'c3'].map((i) => byData.get(i))).toEqual(
+      ['one', 'one', 'four', 'four'].map((name) => `Bearer token-${name}-secret`),
+    );
+  });
+
+  it('keeps a token given as a settled promise out of errors', async () => {
+    hub.handler = (req, res) => {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end(`you sent ${req.headers.authorization}`);
+    };
+    const token = Promise.resolve('opaque-token-that-is-secret');
+    transport = new HttpTransport({ url: hub.url, token: () => token });
+    for (let i = 0; i < 2; i++) {
+      const error = await failure(transport.send(new Update('t')));
+      expect(error.message).not.toContain('opaque-token-that-is-secret');
+      expect(error.body).not.toContain('opaque-token-that-is-secret');
+    }
   });
 
   it('reuses keep-alive connections', async () => {

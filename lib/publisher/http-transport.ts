@@ -1,7 +1,8 @@
 import { Pool } from 'undici';
 import { HubDeliveryError, PublishTransport } from './publish-transport';
 import { redactSecrets } from './redact-secrets';
-import { collectResponse, type CollectedResponse } from './response-collector';
+import { FormWriter } from './form-urlencoded';
+import { dispatchCollecting, type CollectedResponse, type ResponseReceiver } from './response-collector';
 import type { TokenProvider } from './token-provider';
 import { Update } from './update';
 
@@ -32,25 +33,34 @@ const STORED_BODY_LIMIT = 2000;
  * `retry` when set.
  */
 export function encodeUpdate(update: Update): string {
-  const form = new URLSearchParams();
+  // The body is ASCII: every other character is percent-encoded.
+  return encodeUpdateBody(update).toString('latin1');
+}
+
+/** `encodeUpdate()` as the bytes sent. */
+export function encodeUpdateBody(update: Update): Buffer {
+  const form = FORM.start();
   for (const topic of update.topics) {
-    form.append('topic', topic);
+    form.field('topic', topic);
   }
-  form.append('data', update.data);
+  form.field('data', update.data);
   if (update.private) {
-    form.append('private', 'on');
+    form.field('private', 'on');
   }
   if (update.id !== undefined) {
-    form.append('id', update.id);
+    form.field('id', update.id);
   }
   if (update.type !== undefined) {
-    form.append('type', update.type);
+    form.field('type', update.type);
   }
   if (update.retry !== undefined) {
-    form.append('retry', String(update.retry));
+    form.field('retry', String(update.retry));
   }
-  return form.toString();
+  return form.finish();
 }
+
+/** Bodies are written one at a time, synchronously: one writer (and its room) serves them all. */
+const FORM = new FormWriter();
 
 /**
  * Publishes to a hub over HTTP (`POST`, form-encoded, bearer token), on a pool of keep-alive
@@ -62,9 +72,13 @@ export function encodeUpdate(update: Update): string {
 export class HttpTransport implements PublishTransport {
   private readonly pool: Pool;
   private readonly path: string;
-  /** The URL without credentials or query string: safe to show in logs. */
-  private readonly displayUrl: string;
-  private readonly timeout: number;
+  private readonly hub: HubTarget;
+  /** The last token promise seen fulfilled, and its value. */
+  private settledToken: Promise<string> | undefined;
+  private settledTokenValue: string | undefined;
+  /** The token `authorizedHeaders` carry. */
+  private headersToken: string | undefined;
+  private authorizedHeaders: readonly string[] | undefined;
 
   constructor(private readonly options: HttpTransportOptions) {
     let url: URL;
@@ -76,53 +90,73 @@ export class HttpTransport implements PublishTransport {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new Error(`The Mercure publish URL must use http or https, not ${url.protocol}`);
     }
-    this.timeout = positive(options.timeout, DEFAULT_TIMEOUT, 'timeout');
+    const timeout = positive(options.timeout, DEFAULT_TIMEOUT, 'timeout');
     this.path = `${url.pathname}${url.search}`;
-    this.displayUrl = `${url.origin}${url.pathname}`;
+    this.hub = { displayUrl: `${url.origin}${url.pathname}`, timeout };
     this.pool = new Pool(url.origin, {
       connections: positive(options.connections, DEFAULT_CONNECTIONS, 'connections'),
       // One request per connection at a time: a publish is not idempotent, so no pipelining.
       pipelining: 1,
-      connect: { timeout: this.timeout },
-      headersTimeout: this.timeout,
-      bodyTimeout: this.timeout,
+      connect: { timeout },
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
     });
   }
 
-  async send(update: Update): Promise<string> {
-    const body = encodeUpdate(update);
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-    let token: string | undefined;
-    if (this.options.token) {
-      token = await this.getToken();
-      headers.authorization = `Bearer ${token}`;
-    }
+  send(update: Update): Promise<string> {
+    const body = encodeUpdateBody(update);
+    return new Promise<string>((resolve, reject) => {
+      const provider = this.options.token;
+      if (provider === undefined) {
+        this.post(new Attempt(this.hub, undefined, resolve, reject), body);
+        return;
+      }
+      let pending: Promise<string>;
+      try {
+        pending = provider();
+      } catch (error) {
+        reject(this.tokenError(error));
+        return;
+      }
+      if (pending === this.settledToken) {
+        // The provider handed back the promise it gave last time, already fulfilled (a fixed or
+        // cached token): its value cannot have changed, no need to wait a turn for it.
+        this.post(new Attempt(this.hub, this.settledTokenValue, resolve, reject), body);
+        return;
+      }
+      Promise.resolve(pending).then(
+        (token) => {
+          this.settledToken = pending;
+          this.settledTokenValue = token;
+          this.post(new Attempt(this.hub, token, resolve, reject), body);
+        },
+        (error: unknown) => reject(this.tokenError(error)),
+      );
+    });
+  }
 
-    let response: CollectedResponse;
+  private post(attempt: Attempt, body: Buffer): void {
     try {
       // The whole answer is read: an unread body would keep the connection from the pool.
-      response = await collectResponse(this.pool, { method: 'POST', path: this.path, headers, body });
+      dispatchCollecting(this.pool, { method: 'POST', path: this.path, headers: this.headersFor(attempt.token) as string[], body }, attempt);
     } catch (error) {
-      throw this.networkError(error);
+      attempt.failed(error as Error);
     }
-    const { statusCode, headers: responseHeaders } = response;
-    let text = response.text;
+  }
 
-    // The reference hub answers 200; any 2xx means the update was accepted.
-    if (statusCode >= 200 && statusCode < 300) {
-      return text;
+  /**
+   * The request headers, as the flat list undici takes; the same list (undici copies it) for as
+   * long as the token does not change, rather than an object and a string built per request.
+   */
+  private headersFor(token: string | undefined): readonly string[] {
+    if (token === undefined) {
+      return FORM_HEADERS;
     }
-    const retryable = statusCode >= 500 || statusCode === 429;
-    // A hub (or a proxy) may echo the request, token included: it never goes further than here.
-    text = redactSecrets(text, [token]);
-    const excerpt = text.length > MESSAGE_BODY_LIMIT ? `${text.slice(0, MESSAGE_BODY_LIMIT)}…` : text;
-    throw new HubDeliveryError(
-      `Mercure hub ${this.displayUrl} answered ${statusCode}${excerpt.trim() ? `: ${excerpt.trim()}` : ''}`,
-      retryable,
-      statusCode,
-      text.slice(0, STORED_BODY_LIMIT),
-      retryable ? parseRetryAfter(responseHeaders['retry-after']) : undefined,
-    );
+    if (token !== this.headersToken) {
+      this.headersToken = token;
+      this.authorizedHeaders = Object.freeze([...FORM_HEADERS, 'authorization', `Bearer ${token}`]);
+    }
+    return this.authorizedHeaders!;
   }
 
   /** Waits for the requests in flight, then closes the connections. */
@@ -132,28 +166,85 @@ export class HttpTransport implements PublishTransport {
     }
   }
 
-  private async getToken(): Promise<string> {
+  private tokenError(error: unknown): HubDeliveryError {
+    // Nothing was sent, so trying again is harmless, and a rotating source may recover.
+    return new HubDeliveryError(
+      `Could not get the publisher token for Mercure hub ${this.hub.displayUrl}: ${(error as Error)?.message ?? error}`,
+      true,
+    );
+  }
+}
+
+/** What errors say about the hub: safe to show in logs. */
+interface HubTarget {
+  /** The URL without credentials or query string. */
+  readonly displayUrl: string;
+  readonly timeout: number;
+}
+
+/**
+ * One request: hears the answer (or undici's error) and settles the promise `send()` returned.
+ * A plain object rather than closures and a promise per request.
+ */
+class Attempt implements ResponseReceiver {
+  constructor(
+    private readonly hub: HubTarget,
+    readonly token: string | undefined,
+    private readonly resolve: (id: string) => void,
+    private readonly reject: (error: HubDeliveryError) => void,
+  ) {}
+
+  received(response: CollectedResponse): void {
+    let id: string;
     try {
-      return await this.options.token!();
+      id = idFromAnswer(this.hub, response, this.token);
     } catch (error) {
-      // Nothing was sent, so trying again is harmless, and a rotating source may recover.
-      throw new HubDeliveryError(
-        `Could not get the publisher token for Mercure hub ${this.displayUrl}: ${(error as Error)?.message ?? error}`,
-        true,
-      );
+      this.reject(error as HubDeliveryError);
+      return;
     }
+    this.resolve(id);
   }
 
-  private networkError(error: unknown): HubDeliveryError {
-    const code: string | undefined = (error as { code?: string })?.code;
-    if (code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED') {
-      return new HubDeliveryError(`The transport to Mercure hub ${this.displayUrl} is closed`, false);
-    }
-    const reason = TIMEOUT_CODES.has(code ?? '')
-      ? `timed out after ${this.timeout} ms (${code})`
-      : `${(error as Error)?.message ?? error}${code && !String((error as Error)?.message).includes(code) ? ` (${code})` : ''}`;
-    return new HubDeliveryError(`Mercure hub ${this.displayUrl} is unreachable: ${reason}`, true);
+  failed(error: Error): void {
+    this.reject(networkError(this.hub, error));
   }
+}
+
+// Frozen: shared by every request (undici copies headers, and must never add to these).
+const FORM_HEADERS: readonly string[] = Object.freeze(['content-type', 'application/x-www-form-urlencoded']);
+
+/** The hub's answer to an attempt: the id it assigned, or a `HubDeliveryError` thrown. */
+function idFromAnswer(hub: HubTarget, response: CollectedResponse, token: string | undefined): string {
+  const { statusCode, headers } = response;
+  let text = response.text;
+
+  // The reference hub answers 200; any 2xx means the update was accepted.
+  if (statusCode >= 200 && statusCode < 300) {
+    return text;
+  }
+  const retryable = statusCode >= 500 || statusCode === 429;
+  // A hub (or a proxy) may echo the request, token included: it never goes further than here.
+  text = redactSecrets(text, [token]);
+  const excerpt = text.length > MESSAGE_BODY_LIMIT ? `${text.slice(0, MESSAGE_BODY_LIMIT)}…` : text;
+  throw new HubDeliveryError(
+    `Mercure hub ${hub.displayUrl} answered ${statusCode}${excerpt.trim() ? `: ${excerpt.trim()}` : ''}`,
+    retryable,
+    statusCode,
+    text.slice(0, STORED_BODY_LIMIT),
+    retryable ? parseRetryAfter(headers['retry-after']) : undefined,
+  );
+}
+
+/** Undici's error, as the `HubDeliveryError` `send()` rejects with. */
+function networkError(hub: HubTarget, error: unknown): HubDeliveryError {
+  const code: string | undefined = (error as { code?: string })?.code;
+  if (code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED') {
+    return new HubDeliveryError(`The transport to Mercure hub ${hub.displayUrl} is closed`, false);
+  }
+  const reason = TIMEOUT_CODES.has(code ?? '')
+    ? `timed out after ${hub.timeout} ms (${code})`
+    : `${(error as Error)?.message ?? error}${code && !String((error as Error)?.message).includes(code) ? ` (${code})` : ''}`;
+  return new HubDeliveryError(`Mercure hub ${hub.displayUrl} is unreachable: ${reason}`, true);
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);

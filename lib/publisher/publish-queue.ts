@@ -113,9 +113,19 @@ export class PublishQueue {
    * logging) once given up. A caller that drops the promise leaves no unhandled rejection.
    */
   enqueue(update: Update): Promise<string> {
-    const result = new Promise<string>((resolve, reject) => this.add(update, resolve, reject));
-    // As before the bookkeeping stopped using promises: a caller that drops it does not crash the process.
-    result.catch(noop);
+    let entry: Entry | undefined;
+    const result = new Promise<string>((resolve, reject) => {
+      entry = this.add(update, resolve, reject);
+    });
+    // A caller that drops the promise must not crash the process with an unhandled rejection.
+    if (entry === undefined) {
+      // Refused at once (closed, or full): already rejected.
+      result.catch(noop);
+    } else {
+      // Marked handled when it is given up (`giveUp()`; never earlier, since an entry queued by
+      // `add()` settles in a later turn): a delivered update costs no second promise.
+      entry.promise = result;
+    }
     return result;
   }
 
@@ -127,7 +137,8 @@ export class PublishQueue {
     this.add(update, noop, noop);
   }
 
-  private add(update: Update, delivered: (id: string) => void, failed: (error: unknown) => void): void {
+  /** Queues an entry for the update and returns it, or tells `failed` at once and returns nothing. */
+  private add(update: Update, delivered: (id: string) => void, failed: (error: unknown) => void): Entry | undefined {
     if (this.closed) {
       // Logged like any other failure (the topic, never the token or the data): updates made
       // after shutdown, e.g. by flushes in late destroy hooks, must not vanish silently.
@@ -138,14 +149,14 @@ export class PublishQueue {
           ` refused: the publish queue of hub "${this.options.hubName}" is closed`,
       );
       failed(new HubDeliveryError(`The publish queue of Mercure hub "${this.options.hubName}" is closed`, false));
-      return;
+      return undefined;
     }
     if (this.pendingCount >= this.maxPending) {
       this.givenUpCount++;
       const error = new HubDeliveryError(`The publish queue of Mercure hub "${this.options.hubName}" holds ${this.maxPending} updates (delivery.maxPending)`, false);
       this.incidents.gaveUp(this.describeFailure(update, error, 0), error.message);
       failed(error);
-      return;
+      return undefined;
     }
     // Bookkeeping without promises: an entry counts the earlier unsettled entries sharing one of
     // its topics, and each of those starts it once the count drops to zero.
@@ -168,6 +179,7 @@ export class PublishQueue {
     if (entry.blockers === 0) {
       this.deliver(entry);
     }
+    return entry;
   }
 
   /**
@@ -300,7 +312,7 @@ export class PublishQueue {
         }
         if (this.closed) {
           this.slots.release();
-          entry.failed(this.abandon(undefined));
+          this.giveUp(entry, this.abandon(undefined));
           return;
         }
         let error: unknown;
@@ -324,10 +336,16 @@ export class PublishQueue {
       }
     } catch (unexpected) {
       // A logger that threw: the caller still hears of the update.
-      entry.failed(unexpected);
+      this.giveUp(entry, unexpected);
     } finally {
       this.settle(entry);
     }
+  }
+
+  /** Tells the entry's owner it was given up. */
+  private giveUp(entry: Entry, error: unknown): void {
+    entry.promise?.catch(noop);
+    entry.failed(error);
   }
 
   private succeeded(entry: Entry, id: string): void {
@@ -350,7 +368,7 @@ export class PublishQueue {
     if (!retryable || attempt > this.retries || Date.now() + wait - entry.queuedAt > this.retryWindow) {
       this.givenUpCount++;
       this.incidents.gaveUp(this.describeFailure(entry.update, error, attempt), (error as Error)?.message ?? String(error));
-      entry.failed(error);
+      this.giveUp(entry, error);
       return false;
     }
     this.incidents.failed((error as Error).message);
@@ -358,7 +376,7 @@ export class PublishQueue {
       await this.sleep(wait);
     }
     if (this.closed) {
-      entry.failed(this.abandon(error));
+      this.giveUp(entry, this.abandon(error));
       return false;
     }
     return true;
@@ -466,9 +484,8 @@ export class PublishQueue {
 
 /**
  * One queued update, what it waits for, and who hears of its outcome. A class rather than an
- * object literal: V8 would soon make a literal's
- * entries in the old generation, each keeping its young update alive until a full collection
- * (see `compilePropertyWriter`).
+ * object literal: V8 would soon make a literal's entries in the old generation, each keeping its
+ * young update alive until a full collection (see `compilePropertyWriter`).
  */
 class Entry {
   /** Earlier entries on one of its topics that have not settled yet. */
@@ -477,6 +494,8 @@ class Entry {
   next: Entry | undefined = undefined;
   /** ...and the others, each once. */
   more: Entry[] | undefined = undefined;
+  /** The promise `enqueue()` returned for it, to mark handled when it is given up. */
+  promise: Promise<string> | undefined = undefined;
 
   constructor(
     readonly update: Update,

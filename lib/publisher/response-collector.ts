@@ -8,31 +8,33 @@ export interface CollectedResponse {
   text: string;
 }
 
+/** Who hears how a request collected by `dispatchCollecting()` ended. */
+export interface ResponseReceiver {
+  /** The whole answer arrived. */
+  received(response: CollectedResponse): void;
+  /** Undici's error: the request could not be sent, or the answer did not arrive in full. */
+  failed(error: Error): void;
+}
+
 /**
- * Sends one request on `dispatcher` and collects the answer in memory: what `request()` followed
- * by `body.text()` gives, without the response stream and async resource `request()` makes per
- * call (a hub's answer to a publish is an id or a short error). Rejects with undici's error.
+ * Sends one request on `dispatcher` and collects the answer in memory for `receiver`: what
+ * `request()` followed by `body.text()` gives, without the response stream and async resource
+ * `request()` makes per call, nor a promise (a hub's answer to a publish is an id or a short error).
+ * May throw synchronously what `dispatch()` throws.
  */
-export function collectResponse(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Promise<CollectedResponse> {
-  return new Promise((resolve, reject) => {
-    try {
-      dispatcher.dispatch(options, new ResponseCollector(resolve, reject));
-    } catch (error) {
-      reject(error);
-    }
-  });
+export function dispatchCollecting(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, receiver: ResponseReceiver): void {
+  dispatcher.dispatch(options, new ResponseCollector(receiver));
 }
 
 class ResponseCollector implements Dispatcher.DispatchHandler {
   private statusCode = 0;
-  private headers: IncomingHttpHeaders = {};
-  private readonly chunks: Buffer[] = [];
+  private headers: IncomingHttpHeaders = NO_HEADERS;
+  // Most answers come in one chunk: no array for them.
+  private first: Buffer | undefined = undefined;
+  private more: Buffer[] | undefined = undefined;
   private length = 0;
 
-  constructor(
-    private readonly resolve: (response: CollectedResponse) => void,
-    private readonly reject: (error: Error) => void,
-  ) {}
+  constructor(private readonly receiver: ResponseReceiver) {}
 
   onRequestStart(): void {}
 
@@ -45,25 +47,31 @@ class ResponseCollector implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks.push(chunk);
+    if (this.first === undefined) {
+      this.first = chunk;
+    } else {
+      (this.more ??= [this.first]).push(chunk);
+    }
     this.length += chunk.length;
   }
 
   onResponseEnd(): void {
-    this.resolve({ statusCode: this.statusCode, headers: this.headers, text: utf8(this.chunks, this.length) });
+    const body = this.more !== undefined ? Buffer.concat(this.more, this.length) : this.first;
+    this.receiver.received({ statusCode: this.statusCode, headers: this.headers, text: utf8(body) });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.reject(error);
+    this.receiver.failed(error);
   }
 }
 
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
+
 /** The body as UTF-8 text, a leading byte order mark skipped (as undici's `body.text()` does). */
-function utf8(chunks: readonly Buffer[], length: number): string {
-  if (length === 0) {
+function utf8(body: Buffer | undefined): string {
+  if (body === undefined || body.length === 0) {
     return '';
   }
-  const buffer = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
-  const start = buffer.length > 2 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0;
-  return buffer.toString('utf8', start);
+  const start = body.length > 2 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  return body.toString('utf8', start);
 }
