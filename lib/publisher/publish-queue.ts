@@ -61,8 +61,13 @@ export class PublishQueue {
   private readonly maxRetryDelay: number;
   private readonly logger: LoggerService;
   private readonly slots: Semaphore;
-  /** Per topic, the latest update queued on it, until that one settles. */
-  private readonly tails = new Map<string, Entry>();
+  /**
+   * Per topic, the latest update queued on it, until that one settles. Replaced by a new map
+   * whenever it empties: a long-lived map's table ends up in V8's old generation, and the young
+   * entries written into it were then promoted by minor collections (0.9 MB per collection
+   * instead of 0.02 MB in `bench/flush-gc.bench.ts`); a fresh map stays young.
+   */
+  private tails = new Map<string, Entry>();
   private readonly idleWaiters = new Set<() => void>();
   private readonly sleepers = new Set<() => void>();
   private pendingCount = 0;
@@ -389,6 +394,9 @@ export class PublishQueue {
       if (this.tails.get(topic) === entry) {
         this.tails.delete(topic);
       }
+    }
+    if (this.tails.size === 0) {
+      this.tails = new Map();
     }
     const { next, more } = entry;
     entry.next = entry.more = undefined;
