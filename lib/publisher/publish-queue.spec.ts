@@ -119,6 +119,26 @@ describe('PublishQueue over HTTP', () => {
     expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining(`${count} Mercure update(s) for hub "default" were dropped when the queue closed`));
   });
 
+  it('closes with thousands of updates on distinct topics waiting for a slot, giving each up once', async () => {
+    let answerFirst!: () => void;
+    hub.handler = (_request, res) => {
+      answerFirst = () => res.writeHead(200).end('urn:uuid:first');
+    };
+    const q = new PublishQueue(new HttpTransport({ url: hub.url, token: async () => TOKEN }), { hubName: 'default', concurrency: 1, logger });
+    queue = q;
+    // Each waiter is handed the slot the previous one gives back once closed: a recursion this deep overflowed the stack.
+    const count = 9_000;
+    const outcomes = Array.from({ length: count }, (_, i) => q.enqueue(new Update(`https://example.com/books/${i}`, String(i))).catch((e: unknown) => e));
+    await until(() => hub.requests.length >= 1);
+    const closing = q.close();
+    answerFirst();
+    await closing;
+    const results = await Promise.all(outcomes);
+    expect(results[0]).toBe('urn:uuid:first');
+    expect(results.slice(1).every((e) => e instanceof HubDeliveryError && /closed before the update was delivered/.test(e.message))).toBe(true);
+    expect(q.stats).toMatchObject({ pending: 0, delivered: 1, givenUp: count - 1 });
+  });
+
   it('retries after a refused connection, then delivers once', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/.well-known/mercure`;

@@ -5,6 +5,9 @@ export class Semaphore {
   private readonly waiting: ((arg: any) => void)[] = [];
   private readonly args: unknown[] = [];
   private head = 0;
+  /** Releases asked for while one is handing a slot over: served by that call's loop. */
+  private owed = 0;
+  private releasing = false;
 
   constructor(private readonly limit: number) {}
 
@@ -35,6 +38,24 @@ export class Semaphore {
   }
 
   release(): void {
+    this.owed++;
+    if (this.releasing) {
+      // A waiter released from inside its own grant (e.g. the queue closing): the loop below hands
+      // the slot on, so thousands of waiters cost no stack.
+      return;
+    }
+    this.releasing = true;
+    try {
+      while (this.owed > 0) {
+        this.owed--;
+        this.handOver();
+      }
+    } finally {
+      this.releasing = false;
+    }
+  }
+
+  private handOver(): void {
     if (this.head < this.waiting.length) {
       // Hand the slot over directly, so a newcomer cannot overtake the waiters.
       const next = this.waiting[this.head];
