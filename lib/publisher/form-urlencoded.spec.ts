@@ -75,6 +75,15 @@ describe('FormWriter', () => {
     expect((writer as unknown as { bytes: Buffer }).bytes.length).toBeLessThanOrEqual(64 * 1024);
   });
 
+  it('keeps its room for updates of tens of KB, instead of growing it again for each', () => {
+    const room = () => (writer as unknown as { bytes: Buffer }).bytes;
+    const document = JSON.stringify({ items: Array.from({ length: 1_000 }, (_, i) => `/books/${i}`) }); // ~15 KB
+    writer.start().field('data', document).finish();
+    const grown = room();
+    expect(writer.start().field('data', document).finish().toString('latin1')).toBe(`data=${reference(document)}`);
+    expect(room()).toBe(grown);
+  });
+
   it('turns what is not a string into one, as URLSearchParams does', () => {
     expect(formEncode(1500 as unknown as string)).toBe('1500');
     expect(formEncode(null as unknown as string)).toBe('null');

@@ -94,7 +94,10 @@ function percent(bytes: Buffer, at: number, byte: number): number {
 }
 
 const INITIAL_SIZE = 8 * 1024;
-const RETAINED_SIZE = 64 * 1024;
+// Room is reserved for the worst case (9 bytes per character), so at 64 KiB every update over
+// about 7 KB gave its room up and grew it again on the next publish; 1 MiB keeps it for updates up
+// to about 110 KB, a bounded 1 MiB per process.
+const RETAINED_SIZE = 1024 * 1024;
 const AMPERSAND = 0x26;
 const EQUALS = 0x3d;
 const PLUS = 0x2b;
