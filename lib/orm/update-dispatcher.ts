@@ -16,7 +16,7 @@ import type { ResourceUpdate } from '../resource/resource-update';
  */
 export class UpdateDispatcher {
   private readonly logger = new Logger('Mercure');
-  // `Array.of()`, not `[]`: see `compilePropertyWriter` (V8 would soon make the literal's arrays in the old generation).
+  // Not a literal: see `compilePropertyWriter`.
   private batches = Array.of<readonly ResourceUpdate[]>();
   private scheduled?: { promise: Promise<void>; resolve: () => void };
 

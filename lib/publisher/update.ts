@@ -26,8 +26,7 @@ export class Update {
     options: UpdateOptions = {},
   ) {
     // A frozen array cannot change under us: shared, not copied (the ORM listener's are frozen).
-    // `Array.of`/`Array.from` rather than literals, as V8 would soon make those in the old
-    // generation for updates that wait in a queue (see `compilePropertyWriter`).
+    // Not literals: updates wait in queues (see `compilePropertyWriter`).
     this.topics = typeof topics === 'string' ? Object.freeze(Array.of(topics)) : Object.isFrozen(topics) ? topics : Object.freeze(Array.from(topics));
     if (this.topics.length === 0) {
       throw new TypeError('An update needs at least one topic');
