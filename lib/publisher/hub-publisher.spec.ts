@@ -85,7 +85,7 @@ describe('HubPublisher', () => {
     );
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain('settled {"pending":0,"delivered":0,"givenUp":3}');
+    expect(result.stdout).toContain('settled {"pending":0,"delivered":0,"givenUp":3}, refused after close: 2');
   });
 
   it('refuses updates once closed, and logs each refusal (dispatch included)', async () => {
