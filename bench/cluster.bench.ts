@@ -35,7 +35,7 @@ import { Pool } from 'undici';
 import { HUB_BENCH_KEY, HUB_BENCH_PATH, type HubBenchVariant } from './support/hub-bench-server';
 import { BENCH_TOPIC, hubPoster, LATENCY_INTERVAL_MS, latencies as measureLatencies, oneByOne as measureOneByOne, phaseUpdates, warmUp } from './support/hub-load';
 import { SseSubscribers } from './support/sse-subscribers';
-import { median, medianAndRange, percentile } from './support/stats';
+import { median, medianAndRange, percentile, sum } from './support/stats';
 
 const TARGET_P99_MS = 50;
 const REDIS_URL = process.env.TEST_REDIS_URL || process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -158,7 +158,7 @@ async function measure(server: Server, n: number, token: string): Promise<Run> {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       oneByOne,
-      cpuTotal: used.reduce((a, b) => a + b, 0) / deliveries,
+      cpuTotal: sum(used) / deliveries,
       cpuBusiest: Math.max(...used) / deliveries,
     };
   } finally {

@@ -48,7 +48,7 @@ import { Book } from '../lib/orm/__fixtures__/entities';
 import { createMercureTestContext, type MercureTestContext } from '../lib/orm/__fixtures__/mercure-test-context';
 import type { PublishTransport } from '../lib/publisher/publish-transport';
 import { machineLoad } from './support/machine-load';
-import { median, medianAndRange } from './support/stats';
+import { mean, median, medianAndRange, sum } from './support/stats';
 
 export const ENTITIES = 1000;
 const WARMUP_ROUNDS = 5;
@@ -74,14 +74,14 @@ const gcObserver = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcPauses.push({ start: entry.startTime, duration: entry.duration });
 });
 
-/** How many GC pauses began during `timing`. */
-function gcCountDuring(timing: Timing): number {
-  return gcPauses.filter((pause) => pause.start >= timing.from && pause.start < timing.to).length;
+/** The GC pauses that began during `timing` (call once the observer has reported them). */
+function pausesDuring(timing: Timing): { start: number; duration: number }[] {
+  return gcPauses.filter((pause) => pause.start >= timing.from && pause.start < timing.to);
 }
 
-/** Milliseconds of GC pauses that began during `timing` (call once the observer has reported them). */
+/** Milliseconds of GC pauses that began during `timing`. */
 function gcDuring(timing: Timing): number {
-  return gcPauses.filter((pause) => pause.start >= timing.from && pause.start < timing.to).reduce((sum, pause) => sum + pause.duration, 0);
+  return sum(pausesDuring(timing).map((pause) => pause.duration));
 }
 
 export interface RoundTimes {
@@ -111,9 +111,6 @@ function shiftYoungGeneration(fraction: number): void {
     garbage = new Array(1000).fill(0); // about 8 KB each
   }
 }
-
-const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
-const mean = (values: readonly number[]): number => sum(values) / values.length;
 
 /** A stopwatch started now: `lap()` gives the wall-clock and CPU time since. */
 function stopwatch(): { lap(): Timing } {
@@ -192,7 +189,7 @@ export async function run(): Promise<void> {
       target,
       'ratio of totals, CPU': +(sum(rounds.map((r) => r.with[key].cpu)) / sum(rounds.map((r) => r.without[key].cpu))).toFixed(3),
       'GC (ms/phase, mean), without / with': `${mean(rounds.map((r) => gcDuring(r.without[key]))).toFixed(2)} / ${mean(rounds.map((r) => gcDuring(r.with[key]))).toFixed(2)}`,
-      'GC pauses in all rounds, without / with': `${sum(rounds.map((r) => gcCountDuring(r.without[key])))} / ${sum(rounds.map((r) => gcCountDuring(r.with[key])))}`,
+      'GC pauses in all rounds, without / with': `${sum(rounds.map((r) => pausesDuring(r.without[key]).length))} / ${sum(rounds.map((r) => pausesDuring(r.with[key]).length))}`,
       'with, until delivered (ms)': +median(rounds.map((r) => r.with[`${op}Delivered`].wall)).toFixed(2),
     })),
   );

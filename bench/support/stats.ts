@@ -1,5 +1,13 @@
 /** Summaries of repeated timings: medians, spreads and percentiles, as the bench tables print them. */
 
+export function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}
+
+export function mean(values: readonly number[]): number {
+  return sum(values) / values.length;
+}
+
 export function median(values: readonly number[]): number {
   return percentile(values, 50);
 }
