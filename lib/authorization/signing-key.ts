@@ -1,5 +1,5 @@
 import { createPrivateKey, JsonWebKey, KeyObject } from 'crypto';
-import { hmacKeyWeakness, importHmacSecret, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
+import { importHmacSecret, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
 import { MercureAuthorizationConfigError } from './mercure-authorization.options';
 
 /** A key able to sign tokens, with the one algorithm it signs them with. */
@@ -25,16 +25,9 @@ export function importSigningKey(
     throw new MercureAuthorizationConfigError(`${where} is required to sign subscriber tokens`);
   }
   const key = isHmacAlgorithm(algorithm)
-    ? secretKey(raw, algorithm, where, allowInsecureKeySizes)
+    ? importHmacSecret(raw, algorithm, where, (message) => new MercureAuthorizationConfigError(message), { allowInsecureKeySizes })
     : privateKey(raw, algorithm, where);
   return { key, algorithm };
-}
-
-function secretKey(raw: unknown, algorithm: string, where: string, allowInsecure: boolean): KeyObject {
-  const key = importHmacSecret(raw, algorithm, where, (message) => new MercureAuthorizationConfigError(message));
-  const weakness = hmacKeyWeakness(key.symmetricKeySize ?? 0, algorithm, allowInsecure);
-  if (weakness) throw new MercureAuthorizationConfigError(`${where} is too weak: ${weakness}`);
-  return key;
 }
 
 function privateKey(raw: unknown, algorithm: string, where: string): KeyObject {

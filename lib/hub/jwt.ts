@@ -1,7 +1,7 @@
 import { createPublicKey, JsonWebKey, KeyObject } from 'crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { HubJwtAlgorithm, MercureHubConfigError, MercureHubJwtOptions } from './mercure-hub.options';
-import { allowInsecureKeySizesOf, hmacKeyWeakness, importHmacSecret, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
+import { allowInsecureKeySizesOf, importHmacSecret, isHmacAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, keyMismatch } from '../jwt/key-algorithm';
 import type { HubGrants } from './hub-protocol';
 import { grants0x } from './protocol-0x';
 
@@ -111,12 +111,9 @@ function importKey(key: MercureHubJwtOptions['key'], algorithm: HubJwtAlgorithm,
     throw new MercureHubConfigError(`${where} is required`);
   }
   if (isHmacAlgorithm(algorithm)) {
-    const secret = importHmacSecret(key, algorithm, where, (message) => new MercureHubConfigError(message));
     // The same rule as the keys that sign subscriber tokens: a short secret can be brute-forced
     // from any token, which would let anyone forge publisher tokens.
-    const weakness = hmacKeyWeakness(secret.symmetricKeySize ?? 0, algorithm, allowInsecure);
-    if (weakness) throw new MercureHubConfigError(`${where} is too weak: ${weakness}`);
-    return secret;
+    return importHmacSecret(key, algorithm, where, (message) => new MercureHubConfigError(message), { allowInsecureKeySizes: allowInsecure });
   }
 
   let publicKey: KeyObject;

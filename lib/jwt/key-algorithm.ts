@@ -79,9 +79,23 @@ export function allowInsecureKeySizesOf(value: unknown, option: string, fail: (m
 /**
  * Reads an HMAC secret (a string, bytes or a secret `KeyObject`), refusing a key pair's key or a
  * PEM text given by mistake; `where` names the option, `fail` makes the caller's error. The secret
- * itself never appears in a message.
+ * itself never appears in a message. With `strength`, a secret shorter than the algorithm's hash is
+ * refused too (see `hmacKeyWeakness`), unless `allowInsecureKeySizes`.
  */
-export function importHmacSecret(raw: unknown, algorithm: string, where: string, fail: (message: string) => Error): KeyObject {
+export function importHmacSecret(
+  raw: unknown,
+  algorithm: string,
+  where: string,
+  fail: (message: string) => Error,
+  strength?: { allowInsecureKeySizes: boolean },
+): KeyObject {
+  const key = readHmacSecret(raw, algorithm, where, fail);
+  const weakness = strength && hmacKeyWeakness(key.symmetricKeySize ?? 0, algorithm, strength.allowInsecureKeySizes);
+  if (weakness) throw fail(`${where} is too weak: ${weakness}`);
+  return key;
+}
+
+function readHmacSecret(raw: unknown, algorithm: string, where: string, fail: (message: string) => Error): KeyObject {
   if (raw instanceof KeyObject) {
     if (raw.type !== 'secret') throw fail(`${where}: ${algorithm} needs a shared secret, not a ${raw.type} key`);
     return raw;
