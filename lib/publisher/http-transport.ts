@@ -73,12 +73,11 @@ export class HttpTransport implements PublishTransport {
   private readonly pool: Pool;
   private readonly path: string;
   private readonly hub: HubTarget;
-  /** The last token promise seen fulfilled, and its value. */
-  private settledToken: Promise<string> | undefined;
-  private settledTokenValue: string | undefined;
-  /** The token `authorizedHeaders` carry. */
-  private headersToken: string | undefined;
-  private authorizedHeaders: readonly string[] | undefined;
+  /**
+   * The last token seen, the promise it came in (fulfilled), and the request headers carrying it:
+   * the same list (undici copies it) for as long as the token does not change.
+   */
+  private authorized: { promise: Promise<string>; readonly token: string; readonly headers: readonly string[] } | undefined;
 
   constructor(private readonly options: HttpTransportOptions) {
     let url: URL;
@@ -108,7 +107,7 @@ export class HttpTransport implements PublishTransport {
     return new Promise<string>((resolve, reject) => {
       const provider = this.options.token;
       if (provider === undefined) {
-        this.post(new Attempt(this.hub, undefined, resolve, reject), body);
+        this.post(new Attempt(this.hub, undefined, resolve, reject), body, FORM_HEADERS);
         return;
       }
       let pending: Promise<string>;
@@ -118,45 +117,40 @@ export class HttpTransport implements PublishTransport {
         reject(this.tokenError(error));
         return;
       }
-      if (pending === this.settledToken) {
+      const known = this.authorized;
+      if (known !== undefined && pending === known.promise) {
         // The provider handed back the promise it gave last time, already fulfilled (a fixed or
         // cached token): its value cannot have changed, no need to wait a turn for it.
-        this.post(new Attempt(this.hub, this.settledTokenValue, resolve, reject), body);
+        this.post(new Attempt(this.hub, known.token, resolve, reject), body, known.headers);
         return;
       }
       Promise.resolve(pending).then(
         (token) => {
-          this.settledToken = pending;
-          this.settledTokenValue = token;
-          this.post(new Attempt(this.hub, token, resolve, reject), body);
+          const authorized = this.authorize(pending, token);
+          this.post(new Attempt(this.hub, token, resolve, reject), body, authorized.headers);
         },
         (error: unknown) => reject(this.tokenError(error)),
       );
     });
   }
 
-  private post(attempt: Attempt, body: Buffer): void {
+  private post(attempt: Attempt, body: Buffer, headers: readonly string[]): void {
     try {
       // The whole answer is read: an unread body would keep the connection from the pool.
-      dispatchCollecting(this.pool, { method: 'POST', path: this.path, headers: this.headersFor(attempt.token) as string[], body }, attempt);
+      dispatchCollecting(this.pool, { method: 'POST', path: this.path, headers: headers as string[], body }, attempt);
     } catch (error) {
       attempt.failed(error as Error);
     }
   }
 
-  /**
-   * The request headers, as the flat list undici takes; the same list (undici copies it) for as
-   * long as the token does not change, rather than an object and a string built per request.
-   */
-  private headersFor(token: string | undefined): readonly string[] {
-    if (token === undefined) {
-      return FORM_HEADERS;
+  private authorize(promise: Promise<string>, token: string): NonNullable<HttpTransport['authorized']> {
+    const known = this.authorized;
+    if (known !== undefined && known.token === token) {
+      known.promise = promise;
+      return known;
     }
-    if (token !== this.headersToken) {
-      this.headersToken = token;
-      this.authorizedHeaders = Object.freeze([...FORM_HEADERS, 'authorization', `Bearer ${token}`]);
-    }
-    return this.authorizedHeaders!;
+    this.authorized = { promise, token, headers: Object.freeze([...FORM_HEADERS, 'authorization', `Bearer ${token}`]) };
+    return this.authorized;
   }
 
   /** Waits for the requests in flight, then closes the connections. */
