@@ -176,7 +176,11 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     const deletes = Array.of<ResourceUpdate>();
     const parents = Array.of<ParentRef>();
     const em = lazyFreshEntityManager(this.orm.em, inTransaction ? args.em.getTransactionContext() : undefined);
-    for (const changeSet of args.uow.getChangeSets()) {
+    const changeSets = args.uow.getChangeSets();
+    // Indexed, not `for...of`: across an `await` the iterator's result objects are not optimized
+    // away, one allocation per entity during the flush (see `compilePropertyWriter` on why it counts).
+    for (let i = 0; i < changeSets.length; i++) {
+      const changeSet = changeSets[i];
       const kind = changeKindOf(changeSet);
       const resource = this.resources.getByClass(changeSet.meta.class);
       const relations = resource && this.resources.getParents(resource);
@@ -267,7 +271,8 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
     // One change set per entity (MikroORM 6 and 7 keep them in a map by entity): no set of the
     // entities seen is needed unless a collection's owner may be one of them.
     const changeSets = uow.getChangeSets();
-    for (const changeSet of changeSets) {
+    for (let i = 0; i < changeSets.length; i++) {
+      const changeSet = changeSets[i]; // indexed: see onFlush
       const kind = changeKindOf(changeSet);
       if (kind !== 'delete' && this.updates.publishesClass(changeSet.meta.class)) {
         const building = this.build(changeSet.entity, kind, changed, em);
@@ -434,14 +439,22 @@ export class MercureFlushListener implements EventSubscriber, OnModuleInit, OnMo
       }
       return;
     }
-    return built.then(
-      (update) => {
-        if (update) {
-          into.push(update);
-        }
-      },
-      (error) => this.logBuildError(entity.constructor.name, kind, error),
-    );
+    return this.buildLater(built, entity, kind, into);
+  }
+
+  /**
+   * The end of `build` once the update had to wait. Apart from `build`: closures there over its
+   * arguments would make every call allocate a context for them, the common case included.
+   */
+  private async buildLater(built: Promise<ResourceUpdate | undefined>, entity: object, kind: EntityChangeKind, into: ResourceUpdate[]): Promise<void> {
+    try {
+      const update = await built;
+      if (update) {
+        into.push(update);
+      }
+    } catch (error) {
+      this.logBuildError(entity.constructor.name, kind, error);
+    }
   }
 
   /**

@@ -45,8 +45,11 @@ export class UpdateDispatcher {
     const scheduled = this.scheduled;
     this.batches = Array.of();
     this.scheduled = undefined;
-    for (const batch of batches) {
-      for (const update of batch) {
+    // Indexed: `for...of` made an iterator per batch and a result object per update.
+    for (let b = 0; b < batches.length; b++) {
+      const batch = batches[b];
+      for (let i = 0; i < batch.length; i++) {
+        const update = batch[i];
         try {
           this.hubs.get(update.hub).dispatch(update.toUpdate());
         } catch (error) {

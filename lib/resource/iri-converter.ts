@@ -50,11 +50,19 @@ export class IriConverter {
       const name = meta.primaryKeys[0] as string;
       const value = (entity as Record<string, unknown>)[name];
       if (typeof value === 'number' || (typeof value === 'string' && value !== '')) {
-        // An integer's digits need no escaping.
-        return `${resource.path}/${Number.isSafeInteger(value) ? value : encodeURIComponent(value)}`;
+        // An integer's digits need no escaping. One concatenation: no `path + "/"` made per entity.
+        return resource.itemPrefix + (Number.isSafeInteger(value) ? value : encodeURIComponent(value));
       }
     }
-    return `${resource.path}/${this.formatId(resource, (name) => (entity as Record<string, unknown>)[name])}`;
+    return this.formatIriOf(entity, resource);
+  }
+
+  /**
+   * The general case of `getIriOfResource`, apart: a closure over `entity` there would make every
+   * call allocate a context for it, the common case included.
+   */
+  private formatIriOf(entity: object, resource: ResourceMetadata): string {
+    return resource.itemPrefix + this.formatId(resource, (name) => (entity as Record<string, unknown>)[name]);
   }
 
   /** Relative IRI from a class and a primary key (a value; or an array/object for composite keys). */

@@ -55,6 +55,19 @@ describe('JsonLdSerializer', () => {
     expect(document.metadata).toEqual({ pages: 412, formats: ['hardcover'] });
   });
 
+  it('gives serialize() callers arrays of their own; the flush snapshot shares one frozen empty array, same JSON', async () => {
+    const em = ctx.orm.em.fork();
+    const [a, b] = [em.create(Book, { title: 'A' }), em.create(Book, { title: 'B' })];
+    await em.flush();
+    const resource = ctx.resources.getByClass(Book)!;
+    const own = await ctx.serializer.serialize(a);
+    (own.tags as string[]).push('/tags/1'); // a caller's document is theirs to change
+    const [snapA, snapB] = [a, b].map((book) => ctx.serializer.serializeLoadedResource(book, resource, `/books/${book.id}`, undefined)!);
+    expect(snapA.tags).toBe(snapB.reviews);
+    expect(Object.isFrozen(snapA.tags)).toBe(true);
+    expect(JSON.stringify(snapA)).toBe(JSON.stringify(await ctx.serializer.serialize(a)));
+  });
+
   it('never includes hidden properties (entity or embeddable), whatever the groups', async () => {
     const book = await ctx.orm.em.fork().findOneOrFail(Book, bookId);
     for (const groups of [undefined, ['admin'], []]) {

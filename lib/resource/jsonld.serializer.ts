@@ -89,7 +89,8 @@ export class JsonLdSerializer {
 
   /**
    * @internal `serializeResource` without waiting, for the update factory's common case: the
-   * document, or undefined when a to-many collection must be loaded first (then call that).
+   * document, or undefined when a to-many collection must be loaded first (then call that). The
+   * document is a snapshot to encode, not to change: its empty collections share one frozen array.
    */
   serializeLoadedResource(entity: object, resource: ResourceMetadata, iri: string, groups: readonly string[] | undefined): JsonLdDocument | undefined {
     const plan = this.planOf(this.metaOf(entity, resource), groups);
@@ -98,7 +99,7 @@ export class JsonLdSerializer {
         return undefined;
       }
     }
-    return plan.document(iri, resource.shortName, entity as Record<string, unknown>, groups, undefined);
+    return plan.document(iri, resource.shortName, entity as Record<string, unknown>, groups, undefined, EMPTY_LIST);
   }
 
   /** The entity's own class metadata: an STI child has more properties than its resource class. */
@@ -240,6 +241,9 @@ export class JsonLdSerializer {
     return (this.platform ??= this.orm.em.getPlatform());
   }
 }
+
+/** Every empty collection of the flush's snapshots (see `serializeLoadedResource`). */
+const EMPTY_LIST: readonly never[] = Object.freeze(Array.of<never>());
 
 function valueKindOf(prop: EntityProperty): ValueKind {
   switch (prop.kind) {

@@ -44,6 +44,11 @@ export type DocumentWriter = (
   source: Record<string, unknown>,
   groups: readonly string[] | undefined,
   loaded: Map<string, readonly object[]> | undefined,
+  /**
+   * The array an empty to-many collection becomes, shared by every document (frozen): for
+   * snapshots that are only ever JSON-encoded. Without it, each gets a new array.
+   */
+  emptyList?: readonly never[],
 ) => { '@id': string; '@type': string; [property: string]: unknown };
 
 /** The plans of one entity class and groups: the visible to-many properties, and the writers. */

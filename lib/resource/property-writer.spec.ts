@@ -74,6 +74,11 @@ describe('compilePropertyWriter', () => {
     expect(converted).toEqual(['full', 'lazy', 'array']);
     // Each document its own array: a caller may change one without touching the others.
     expect(document('/x/2', 'X', source, undefined, undefined).empty).not.toBe(first.empty);
+    // Unless the caller gives the one to share (snapshots that are only encoded); `full` still converts.
+    const shared = Object.freeze(Array.of<never>());
+    const snapshot = document('/x/3', 'X', source, undefined, undefined, shared);
+    expect(snapshot.empty).toBe(shared);
+    expect(snapshot.full).toEqual({ from: 'full' });
   });
 
   it('defines keys Object.prototype has (toString, __proto__) as own properties, leaving the prototype alone', () => {

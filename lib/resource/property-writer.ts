@@ -50,8 +50,9 @@ export function compilePropertyWriter(plans: readonly PropertyPlan[], convert: V
       converted = `typeof raw === 'number' || typeof raw === 'string' ? raw : raw === null ? null : ${general}`;
     } else if (bare && plan.kind === ValueKind.ToMany) {
       // An initialized empty collection (every new entity's) is an empty array: no call into the
-      // general rules (`Array.of()`, not a literal or `new Array()`: see the documents below).
-      converted = `raw !== null && !Array.isArray(raw) && raw.isInitialized() && raw.count() === 0 ? Array.of() : ${general}`;
+      // general rules. The caller's shared one if given, else a new one (`Array.of()`, not a
+      // literal or `new Array()`: see the documents below).
+      converted = `raw !== null && !Array.isArray(raw) && raw.isInitialized() && raw.count() === 0 ? (emptyList ?? Array.of()) : ${general}`;
     } else {
       converted = nullIsNull ? `raw === null ? null : ${general}` : general;
     }
@@ -80,8 +81,8 @@ export function compilePropertyWriter(plans: readonly PropertyPlan[], convert: V
     function Head(id, type) {\nthis["@id"] = id;\nthis["@type"] = type;\n}
     Head.prototype = Object.prototype;
     return {
-      write(source, target, groups, loaded) {\n${values.join('\n')}\n${assign('target')}\n},
-      document(id, type, source, groups, loaded) {\n${values.join('\n')}
+      write(source, target, groups, loaded) {\nconst emptyList = undefined;\n${values.join('\n')}\n${assign('target')}\n},
+      document(id, type, source, groups, loaded, emptyList) {\n${values.join('\n')}
         if (${allPresent}) return new Full(id, type, ${vars.join(', ')});
         const document = new Head(id, type);\n${assign('document')}
         return document;

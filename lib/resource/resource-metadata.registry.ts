@@ -119,11 +119,13 @@ export class ResourceMetadataRegistry {
         continue;
       }
       validateApiResourceOptions(meta.className, options, knownHubs);
+      const path = options.path ?? defaultResourcePath(meta.className);
       const resource: ResourceMetadata = Object.freeze({
         entityClass: cls,
         className: meta.className,
         shortName: options.shortName ?? meta.className,
-        path: options.path ?? defaultResourcePath(meta.className),
+        path,
+        itemPrefix: `${path}/`,
         entityMeta: meta,
         options,
       });

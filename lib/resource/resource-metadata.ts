@@ -10,6 +10,8 @@ export interface ResourceMetadata<T = any> {
   readonly shortName: string;
   /** The collection path, e.g. `/books`; item IRIs are `path + "/" + id`. */
   readonly path: string;
+  /** `path + "/"`: item IRIs are this and the id, made in one concatenation. */
+  readonly itemPrefix: string;
   /** MikroORM's metadata of the decorated class. */
   readonly entityMeta: EntityMetadata<T>;
   /** The options as given to the decorator (validated). */
