@@ -20,6 +20,8 @@
  *   (update, subscriber) delivery (the phases are in `support/hub-load.ts`, shared with
  *   `cluster.bench.ts`);
  * - memory: RSS / heap of the server process after GC, before and after N idle subscribers, / N.
+ *   Each reading waits for the collector to give freed pages back (`settledMemory`). At 1k, RSS
+ *   grows less than the heap: the new objects fill pages V8 had already taken; read the heap.
  *
  * Env: HUB_BENCH_SIZES (default 1000,10000), HUB_BENCH_ROUNDS (3), HUB_BENCH_VARIANTS (names,
  * comma-separated; default all).

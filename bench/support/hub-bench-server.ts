@@ -95,6 +95,20 @@ async function start(variant: HubBenchVariant): Promise<{ port: number; stop: St
   return { port: (app.server.address() as AddressInfo).port, stop: () => hub.close() };
 }
 
+/**
+ * Memory once the collector is done: V8 gives freed pages back to the system after a collection,
+ * from a background thread, so an RSS read right after `gc()` still counts some of them. Read at
+ * once, the start-up garbage freed after the "before" reading made RSS per subscriber negative at
+ * 1k subscribers. Collect, pause, three times.
+ */
+async function settledMemory(gc: () => void): Promise<NodeJS.MemoryUsage> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return process.memoryUsage();
+}
+
 function childMain(): void {
   setFlagsFromString('--expose_gc');
   const gc = runInNewContext('gc') as () => void;
@@ -104,9 +118,7 @@ function childMain(): void {
       process.send!({ port });
       process.on('message', (message) => {
         if (message === 'memory') {
-          gc();
-          gc();
-          process.send!({ memory: process.memoryUsage() });
+          settledMemory(gc).then((memory) => process.send!({ memory }));
         } else if (message === 'stop') {
           stop().finally(() => process.exit(0));
         }
