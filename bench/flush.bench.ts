@@ -18,8 +18,7 @@
  *
  * Garbage collection is left where it falls, not forced: a minor collection (2 to 4 ms here, about
  * one per phase) lands in whichever phase fills the young generation (each flush starts at a random
- * point of it, see `shiftYoungGeneration`), so a single round's ratio
- * swings by 0.1x to 0.3x. Forcing one before each phase would make rounds look alike but charge
+ * point of it, see `shiftYoungGeneration`), so a single round's ratio swings by 0.1x to 0.3x. Forcing one before each phase would make rounds look alike but charge
  * every phase one collection whatever it allocated, hiding that the listener's allocations make
  * collections more frequent. So beside the per-round median, the table prints the ratio of the CPU
  * times summed over all rounds: every pause each setup caused, at its natural rate, counted once
@@ -32,15 +31,15 @@
  * would remove that, but it also shrinks the young generation: the next rounds ran three times
  * slower, far from the steady state an application runs in, so the bench does not.
  *
- * The table also counts the GC pauses that began in each phase, over all rounds: where they land
- * is not only a matter of what each phase allocates. In one 80-round run, the update flush without
- * the listener held 39 minor collections and the `setImmediate` hop right after it 33; with the
- * listener, 71 and 11 (72 against 82 in all, about what the listener's extra allocation makes).
- * V8 starts a minor collection as a task (at the next turn of the event loop) once the young
- * generation is 80% full; run with `node --no-minor-gc-task` (every collection then happens when
- * the young generation is full), the counts in the update flush were 64 without and 69 with, and
- * 0 and 14 in the hop after it. So part of the flush-alone difference is where that task gets to
- * run, not more collecting; the "flush + deferred work" rows include the hop.
+ * The table also counts the GC pauses that began in each phase, over all rounds. V8 starts a
+ * minor collection as a task (at the next turn of the event loop) once the young generation is 80%
+ * full, and a flush takes no turn of the event loop: a collection falls inside it only if the young
+ * generation fills up during it, else in the `setImmediate` hop after it (`node --trace-gc` names
+ * them "allocation failure" and "task"). When only the round's start was shifted, the update flush
+ * began at nearly the same fill every round (see `shiftYoungGeneration`): one 80-round run counted
+ * 71 collections in the update flush with the listener against 39 without, and 11 against 33 in
+ * the hop after it. With each flush shifted, the counts follow the allocation (30 with the listener
+ * against 28 without in a 40-round run).
  */
 import { performance, PerformanceObserver } from 'perf_hooks';
 import { getHeapSpaceStatistics } from 'v8';

@@ -113,7 +113,7 @@ describe('resolveMercureOptions', () => {
       maxPending: 10_000,
       retryDelay: 100,
       maxRetryDelay: 5000,
-      connections: 16,
+      connections: 32,
       waitForDelivery: false,
       shutdownTimeout: 5000,
       outbox: { leaseDuration: 15_000, sweepInterval: 1000, batchSize: 100, concurrency: 64, alertAfter: 10_000 },

@@ -1,5 +1,6 @@
 import { DEFAULT_HUB_NAME } from './mercure.constants';
 import type { MercureHubOptions, MercureJwtOptions, MercureModuleOptions } from './mercure.options';
+import { DEFAULT_CONNECTIONS } from './publisher/http-transport';
 import type { PublishTransport } from './publisher/publish-transport';
 
 /** The environment variables API Platform documents, used for the default hub only. */
@@ -278,7 +279,7 @@ export function resolveMercureOptions(
       maxPending: positiveNumber(d.maxPending, 10_000, 'delivery.maxPending'),
       retryDelay: positiveNumber(d.retryDelay, 100, 'delivery.retryDelay'),
       maxRetryDelay: positiveNumber(d.maxRetryDelay, 5000, 'delivery.maxRetryDelay'),
-      connections: positiveNumber(d.connections, 16, 'delivery.connections'),
+      connections: positiveNumber(d.connections, DEFAULT_CONNECTIONS, 'delivery.connections'),
       waitForDelivery: d.waitForDelivery ?? false,
       shutdownTimeout: positiveNumber(d.shutdownTimeout, 5000, 'delivery.shutdownTimeout', true),
       outbox: {

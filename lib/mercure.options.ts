@@ -93,7 +93,7 @@ export interface MercureDeliveryOptions {
   retryDelay?: number;
   /** Upper bound of a backoff delay in ms (default 5000). */
   maxRetryDelay?: number;
-  /** Keep-alive connections per hub origin (default 16). */
+  /** Keep-alive connections per hub origin (default 32). */
   connections?: number;
   /** Wait for the hub before `em.flush()` / the commit resolves (default false). */
   waitForDelivery?: boolean;

@@ -45,7 +45,7 @@ export class UpdateDispatcher {
     const scheduled = this.scheduled;
     this.batches = Array.of();
     this.scheduled = undefined;
-    // Indexed: `for...of` made an iterator per batch and a result object per update.
+    // Indexed: `for...of` allocated an iterator result per update here (heap profile of the flush bench).
     for (let b = 0; b < batches.length; b++) {
       const batch = batches[b];
       for (let i = 0; i < batch.length; i++) {

@@ -166,7 +166,8 @@ export class PublishQueue {
     // Bookkeeping without promises: an entry counts the earlier unsettled entries sharing one of
     // its topics, and each of those starts it once the count drops to zero.
     const entry = new Entry(update, distinct(update.topics), Date.now(), delivered, failed);
-    // Indexed loops over topics here and in `settle`: `for...of` made an iterator per update.
+    // Indexed loops over topics here and in `settle`: `for...of` allocated an iterator result per
+    // topic (heap profile of the flush bench).
     for (let i = 0; i < entry.topics.length; i++) {
       const topic = entry.topics[i];
       const tail = this.tails.get(topic);

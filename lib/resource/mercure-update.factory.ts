@@ -61,27 +61,12 @@ export class MercureUpdateFactory {
       // A detached snapshot, encoded when the update is handed to the hub.
       payload = this.serializer.serializeLoadedResource(entity, resource, iri, options.groups);
       if (payload === undefined) {
-        return this.createAfterLoading(entity, kind, em(), resource, options, iri, topics);
+        return this.serializer
+          .serializeResource(entity, resource, iri, options.groups, loadCollectionsWith(em()))
+          .then((document) => this.update(resource, options, iri, kind, topics, document, options.id as string | undefined));
       }
     }
     return this.update(resource, options, iri, kind, topics, payload, options.id as string | undefined);
-  }
-
-  /**
-   * `create` once the collections not loaded yet are. Apart from `create`: a closure there over its
-   * arguments would make every call allocate a context for them, the common case included.
-   */
-  private async createAfterLoading(
-    entity: object,
-    kind: EntityChangeKind,
-    em: EntityManager,
-    resource: ResourceMetadata,
-    options: MercureResourceOptions,
-    iri: string,
-    topics: string | readonly string[],
-  ): Promise<ResourceUpdate> {
-    const document = await this.serializer.serializeResource(entity, resource, iri, options.groups, loadCollectionsWith(em));
-    return this.update(resource, options, iri, kind, topics, document, options.id as string | undefined);
   }
 
   /** `create` for options with `topics`, `id` or `data` functions (which may load relations through `em`). */

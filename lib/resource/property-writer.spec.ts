@@ -64,7 +64,7 @@ describe('compilePropertyWriter', () => {
     expect(converted).toEqual(['big', 'obj', 'gone', 'oid', 'typedPk']);
   });
 
-  it('writes an initialized empty collection as a new empty array; any other to-many value goes to convert', () => {
+  it('writes an initialized empty collection as an empty array (new, or the one given to share); any other to-many value goes to convert', () => {
     const collection = (items: number[], initialized = true) => ({ isInitialized: () => initialized, count: () => items.length });
     const toMany = { kind: ValueKind.ToMany, nullWhenUnset: false };
     const { document } = compilePropertyWriter([plan('empty', toMany), plan('full', toMany), plan('lazy', toMany), plan('array', toMany)], convert);

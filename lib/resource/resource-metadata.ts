@@ -8,7 +8,7 @@ export interface ResourceMetadata<T = any> {
   readonly className: string;
   /** The JSON-LD `@type`. */
   readonly shortName: string;
-  /** The collection path, e.g. `/books`; item IRIs are `path + "/" + id`. */
+  /** The collection path, e.g. `/books`; item IRIs are `itemPrefix + id`. */
   readonly path: string;
   /** `path + "/"`: item IRIs are this and the id, made in one concatenation. */
   readonly itemPrefix: string;
