@@ -199,7 +199,8 @@ describe('HttpTransport', () => {
   it('keeps a token given as a settled promise out of errors', async () => {
     hub.handler = (req, res) => {
       res.writeHead(400, { 'content-type': 'text/plain' });
-      res.end(`you sent ${req.headers.authorization}`);
+      // The bare token, not "Bearer ...": only the transport's own redaction of it can hide it.
+      res.end(`you sent ${String(req.headers.authorization).slice('Bearer '.length)}`);
     };
     const token = Promise.resolve('opaque-token-that-is-secret');
     transport = new HttpTransport({ url: hub.url, token: () => token });
