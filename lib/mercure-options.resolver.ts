@@ -1,6 +1,5 @@
-import { DEFAULT_HUB_NAME } from './mercure.constants';
+import { DEFAULT_CONNECTIONS, DEFAULT_HUB_NAME } from './mercure.constants';
 import type { MercureHubOptions, MercureJwtOptions, MercureModuleOptions } from './mercure.options';
-import { DEFAULT_CONNECTIONS } from './publisher/http-transport';
 import type { PublishTransport } from './publisher/publish-transport';
 
 /** The environment variables API Platform documents, used for the default hub only. */

@@ -9,6 +9,14 @@ export const MERCURE_LOCAL_HUB = Symbol('MERCURE_LOCAL_HUB');
 
 export const DEFAULT_HUB_NAME = 'default';
 
+/**
+ * Keep-alive connections per hub by default. Half the queue's default concurrency (64): a hub
+ * answering in 1 ms took about 2.3 ms a request under a burst on a loaded 2-core machine, so 16
+ * connections capped the queue at about 7,000 updates/s (under 10x one awaited POST per update
+ * there); 32 gave 14 to 19x in the same runs.
+ */
+export const DEFAULT_CONNECTIONS = 32;
+
 /** The well-known path of a Mercure hub. */
 export const DEFAULT_HUB_PATH = '/.well-known/mercure';
 

@@ -63,7 +63,7 @@ const HMAC_MIN_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64
  * long enough (or `allowInsecureKeySizes` says to accept it, as long as it is not empty). A short
  * secret can be brute-forced from any token signed with it.
  */
-export function hmacKeyWeakness(bytes: number, algorithm: string, allowInsecureKeySizes = false): string | undefined {
+function hmacKeyWeakness(bytes: number, algorithm: string, allowInsecureKeySizes = false): string | undefined {
   const min = HMAC_MIN_BYTES[algorithm];
   if (min === undefined || bytes >= min || (allowInsecureKeySizes && bytes > 0)) return undefined;
   return `${algorithm} needs a secret of at least ${min} bytes (${min * 8} bits), got ${bytes}${bytes > 0 ? ' (set allowInsecureKeySizes to accept it)' : ''}`;

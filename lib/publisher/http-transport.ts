@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { DEFAULT_CONNECTIONS } from '../mercure.constants';
 import { HubDeliveryError, PublishTransport } from './publish-transport';
 import { redactSecrets } from './redact-secrets';
 import { FormWriter } from './form-urlencoded';
@@ -21,13 +22,6 @@ export interface HttpTransportOptions {
 }
 
 const DEFAULT_TIMEOUT = 5000;
-/**
- * Keep-alive connections per hub by default. Half the queue's default concurrency (64): a hub
- * answering in 1 ms took about 2.3 ms a request under a burst on a loaded 2-core machine, so 16
- * connections capped the queue at about 7,000 updates/s (under 10x one awaited POST per update
- * there); 32 gave 14 to 19x in the same runs.
- */
-export const DEFAULT_CONNECTIONS = 32;
 /** How much of a hub's answer goes into error messages and `HubDeliveryError.body`. */
 const MESSAGE_BODY_LIMIT = 200;
 const STORED_BODY_LIMIT = 2000;
