@@ -10,12 +10,15 @@
  */
 import { spawnSync } from 'child_process';
 import { join } from 'path';
+import { ENTITIES } from './flush.bench';
 import { machineLoad } from './support/machine-load';
 import { median } from './support/stats';
 
 const RUNS = Number(process.env.FLUSH_GC_BENCH_RUNS ?? 2);
 /** Minor collections left out at the start: the young generation is still growing to its size. */
 const WARM_UP = 40;
+/** Flushes per child process. */
+const FLUSHES = 200;
 /** Goal: the listener's objects die young, so a collection promotes about what it does without it. */
 const GOAL = 1.5;
 const PROMOTED = /\bpromoted=(\d+)/;
@@ -33,7 +36,7 @@ interface Scavenges {
 }
 
 function scavengesOf(mode: string): Scavenges {
-  const child = spawnSync(process.execPath, ['--trace-gc-nvp', '-r', 'ts-node/register/transpile-only', join(__dirname, 'support/flush-gc.child.ts'), mode], {
+  const child = spawnSync(process.execPath, ['--trace-gc-nvp', '-r', 'ts-node/register/transpile-only', join(__dirname, 'support/flush-gc.child.ts'), mode, String(FLUSHES)], {
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -59,7 +62,7 @@ export async function run(): Promise<void> {
     }
   }
   const base = results.get('without')!;
-  console.log(`Minor collections during 200 flushes of 1,000 updates, ${RUNS} process(es) per setup, medians after the first ${WARM_UP} collections (${loadBefore} before, ${machineLoad()} after)`);
+  console.log(`Minor collections during ${FLUSHES} flushes of ${ENTITIES} updates, ${RUNS} process(es) per setup, medians after the first ${WARM_UP} collections (${loadBefore} before, ${machineLoad()} after)`);
   console.table(
     SETUPS.map(([mode, what]) => {
       const runs = results.get(mode)!;

@@ -28,10 +28,13 @@ export async function flushCost(db: BenchDatabase): Promise<void> {
   const rounds: Record<keyof typeof setups, RoundTimes>[] = [];
   try {
     for (let i = 0; i < WARMUP_ROUNDS + ROUNDS; i++) {
+      // Each flush from its own random point of the young generation, the same for every setup
+      // (see `shiftYoungGeneration` in flush.bench.ts).
+      const shifts = { insert: Math.random(), update: Math.random() };
       const times = {
-        without: await round(setups.without, i),
-        memory: await round(setups.memory, i),
-        outbox: await round(setups.outbox, i),
+        without: await round(setups.without, i, shifts),
+        memory: await round(setups.memory, i, shifts),
+        outbox: await round(setups.outbox, i, shifts),
       };
       if (i >= WARMUP_ROUNDS) rounds.push(times);
     }
