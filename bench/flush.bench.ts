@@ -16,7 +16,7 @@
  * neighbour cannot stretch. Targets: <= 1.10x for the flush alone, <= 1.25x with the deferred work.
  * `FLUSH_BENCH_ROUNDS` sets the rounds (default 40).
  *
- * Garbage collection is left where it falls, not forced: a minor collection (2 to 4 ms here, about
+ * Garbage collection is left where it falls, not forced: a minor collection (2 to 7 ms here, about
  * one per phase) lands in whichever phase fills the young generation (each flush starts at a random
  * point of it, see `shiftYoungGeneration`), so a single round's ratio swings by 0.1x to 0.3x. Forcing one before each phase would make rounds look alike but charge
  * every phase one collection whatever it allocated, hiding that the listener's allocations make
@@ -35,11 +35,8 @@
  * minor collection as a task (at the next turn of the event loop) once the young generation is 80%
  * full, and a flush takes no turn of the event loop: a collection falls inside it only if the young
  * generation fills up during it, else in the `setImmediate` hop after it (`node --trace-gc` names
- * them "allocation failure" and "task"). When only the round's start was shifted, the update flush
- * began at nearly the same fill every round (see `shiftYoungGeneration`): one 80-round run counted
- * 71 collections in the update flush with the listener against 39 without, and 11 against 33 in
- * the hop after it. With each flush shifted, the counts follow the allocation (30 with the listener
- * against 28 without in a 40-round run).
+ * them "allocation failure" and "task"); with each flush shifted (see `shiftYoungGeneration`),
+ * the counts follow what each phase allocates.
  */
 import { performance, PerformanceObserver } from 'perf_hooks';
 import { getHeapSpaceStatistics } from 'v8';
@@ -108,9 +105,8 @@ let garbage: unknown;
  * did not reach the update flush: the insert flush allocates about a young generation's worth, so
  * a collection during it or in the hop after it leaves the young generation at nearly the same
  * fill before every update flush. From that fixed point the 2 to 3% the listener adds to the
- * update flush's allocation decided whether a collection fell inside it or in the hop after it:
- * 43 to 53 collections inside against 31 to 40 without the listener over 60 rounds, where
- * proportional would be about 2% more.
+ * update flush's allocation decided whether a collection fell inside it or in the hop after it
+ * (the counts are in the README's performance section).
  */
 function shiftYoungGeneration(fraction: number): void {
   const size = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;

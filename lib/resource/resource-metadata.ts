@@ -10,7 +10,7 @@ export interface ResourceMetadata<T = any> {
   readonly shortName: string;
   /** The collection path, e.g. `/books`; item IRIs are `itemPrefix + id`. */
   readonly path: string;
-  /** `path + "/"`: item IRIs are this and the id, made in one concatenation. */
+  /** @internal `path + "/"`: item IRIs are this and the id, made in one concatenation. */
   readonly itemPrefix: string;
   /** MikroORM's metadata of the decorated class. */
   readonly entityMeta: EntityMetadata<T>;
